@@ -1,0 +1,37 @@
+//! Deleting segments that every consumer has acknowledged.
+
+use std::io::ErrorKind;
+
+use super::{Core, dir, segment};
+
+/// Deletes the sealed segments every consumer has passed, syncs the directory, and frees
+/// their bytes. Blocking: call from the writer thread or `spawn_blocking`.
+///
+/// A file that cannot be deleted is logged and forgotten: the next open finds it again and,
+/// every consumer being past it, deletes it then.
+pub(crate) fn delete_passed_segments(core: &Core) {
+    let passed = core.lock_state().take_passed_segments();
+    if passed.is_empty() {
+        return;
+    }
+    let mut freed = 0;
+    for (id, len) in passed {
+        let path = core.dir.join(segment::file_name(id));
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != ErrorKind::NotFound => {
+                tracing::warn!(path = %path.display(), error = %e, "could not delete an acknowledged buffer segment");
+            }
+            _ => tracing::debug!(
+                segment = id,
+                bytes = len,
+                "deleted acknowledged buffer segment"
+            ),
+        }
+        freed += len;
+    }
+    if let Err(e) = dir::sync(&core.dir) {
+        tracing::warn!(error = %e, "could not sync the buffer directory after deleting segments");
+    }
+    let mut state = core.lock_state();
+    state.retained = state.retained.saturating_sub(freed);
+}

@@ -1,0 +1,46 @@
+//! Sluice's buffer: an at-least-once queue between the plugin chain and the forwarders.
+//!
+//! Records are opaque bytes (the gateway stores one encoded batch per record). Every configured
+//! consumer (one per output) gets every record through its own cursor; a record is deleted only
+//! once every consumer acknowledged it. Appends fail fast with [`Error::Full`] at `max_size`
+//! instead of dropping anything.
+//!
+//! # Layout
+//!
+//! - `queue`: the [`Queue`] the gateway holds and its [`Consumer`]s, over two variants:
+//! - `disk/`: the durable variant. `group_commit` is the writer thread (one `fdatasync` for all
+//!   queued appends); `segment` and `frame` are the file format; `recovery` rebuilds the state
+//!   on open (torn tails truncated, corruption skipped, cursors resolved); `cursor` holds the
+//!   per-consumer cursor files; `state` is the in-memory picture under one mutex; `consumer`
+//!   reads with positional reads off the runtime; `gc` deletes acknowledged segments; `dir`
+//!   locks and syncs the directory.
+//! - `memory`: the same semantics without durability.
+//! - `options`, `position`, `stats`, `report`, `error`: the types of the API.
+//! - Tests sit beside the code; the disk queue's are in `disk/tests/` (`crash` is the
+//!   crash-recovery property test; its regressions are kept in `proptest-regressions/`).
+//!
+//! # On disk
+//!
+//! `{dir}/segment-{id:020}.log`: a 32-byte header (magic `SLUICEQ\0`, version, id, CRC32), then
+//! records framed as `[len: u32 LE][crc32(len ‖ payload): u32 LE][payload]`.
+//! `{dir}/cursor-{consumer}.pos`: the segment and offset just past the consumer's last
+//! acknowledged record, with a CRC32, replaced by write-then-rename. `{dir}/LOCK`: held
+//! exclusively while the queue is open.
+
+mod disk;
+mod error;
+mod memory;
+mod options;
+mod position;
+mod queue;
+mod report;
+mod stats;
+
+pub use disk::DiskQueue;
+pub use error::Error;
+pub use memory::MemoryQueue;
+pub use options::{DEFAULT_SEGMENT_SIZE, DiskOptions, MIN_MAX_SIZE, MemoryOptions};
+pub use position::{Entry, Position};
+pub use queue::{Consumer, Queue};
+pub use report::RecoveryReport;
+pub use stats::{ConsumerStats, Stats};

@@ -1,0 +1,130 @@
+//! The queue the gateway holds: one type over the disk and memory variants.
+
+use bytes::Bytes;
+
+use crate::disk::DiskConsumer;
+use crate::memory::MemoryConsumer;
+use crate::{
+    DiskOptions, DiskQueue, Entry, Error, MemoryOptions, MemoryQueue, Position, RecoveryReport,
+    Stats,
+};
+
+/// An at-least-once queue with one cursor per consumer. Cheap to clone (an `Arc` inside).
+#[derive(Clone)]
+pub enum Queue {
+    /// Durable: segment files with group commit; survives `kill -9` and power loss.
+    Disk(DiskQueue),
+    /// In memory: same semantics, lost on exit.
+    Memory(MemoryQueue),
+}
+
+impl Queue {
+    /// Opens (creating if needed) the disk buffer in `opts.dir`, recovering from a crash if
+    /// there was one: the report says what was found and repaired, for the gateway to log.
+    ///
+    /// Fails with `Error::Locked` if another process has the directory open. Blocking (it reads
+    /// every retained segment to verify its checksums): call it at startup or from
+    /// `spawn_blocking`.
+    ///
+    /// Dropping the last clone without `close` stops the writer thread after the group commit
+    /// in progress (the drop waits for it) and persists nothing more: a crash, as far as the
+    /// files are concerned.
+    pub fn open_disk(opts: DiskOptions) -> Result<(Queue, RecoveryReport), Error> {
+        let (queue, report) = DiskQueue::open(opts)?;
+        Ok((Queue::Disk(queue), report))
+    }
+
+    /// Creates an empty in-memory queue. A consumer listed twice counts once; with no consumer
+    /// at all, nothing waits for a record and appended records are dropped at once.
+    pub fn memory(opts: MemoryOptions) -> Queue {
+        Queue::Memory(MemoryQueue::new(opts))
+    }
+
+    /// Appends a record; `Ok` means it is durable (written and `fdatasync`ed) for the disk
+    /// variant. Fails at once with `Error::Full` when it would take the queue past `max_size`
+    /// (nothing is dropped to make room), and with `Error::RecordTooLarge` when it never could
+    /// fit.
+    ///
+    /// Cancelling the future after the record was handed to the writer does not withdraw it:
+    /// it may still become durable and be delivered.
+    pub async fn append(&self, record: Bytes) -> Result<(), Error> {
+        match self {
+            Queue::Disk(queue) => queue.append(record).await,
+            Queue::Memory(queue) => queue.append(record),
+        }
+    }
+
+    /// The consumer `name`, which must be one of the configured consumers; it resumes after
+    /// the last record it acknowledged. Only one `Consumer` per name may be alive at a time
+    /// (`Error::ConsumerBusy`); a new one after the old is dropped re-delivers what the old one
+    /// read but did not acknowledge.
+    pub fn consumer(&self, name: &str) -> Result<Consumer, Error> {
+        let inner = match self {
+            Queue::Disk(queue) => ConsumerInner::Disk(queue.consumer(name)?),
+            Queue::Memory(queue) => ConsumerInner::Memory(queue.consumer(name)?),
+        };
+        Ok(Consumer { inner })
+    }
+
+    /// Fill level: retained bytes, cap, segments, and per-consumer pending records and bytes.
+    pub fn stats(&self) -> Stats {
+        match self {
+            Queue::Disk(queue) => queue.stats(),
+            Queue::Memory(queue) => queue.stats(),
+        }
+    }
+
+    /// Refuses further appends, waits until every accepted append is durable, stops the writer
+    /// thread and syncs the cursor files. Consumers can still read what is retained; once they
+    /// have read everything, `next` returns `Error::Closed`. Idempotent.
+    pub async fn close(&self) -> Result<(), Error> {
+        match self {
+            Queue::Disk(queue) => queue.close().await,
+            Queue::Memory(queue) => {
+                queue.close();
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One consumer (one output) of a queue, with its own cursor.
+pub struct Consumer {
+    inner: ConsumerInner,
+}
+
+enum ConsumerInner {
+    Disk(DiskConsumer),
+    Memory(MemoryConsumer),
+}
+
+impl Consumer {
+    /// Waits until at least one unacknowledged record is available, then returns up to
+    /// `max_records` records totalling at most `max_bytes` (always at least one record even
+    /// if it alone exceeds `max_bytes`).
+    ///
+    /// Successive calls continue where the previous one stopped, whether or not the records
+    /// were acknowledged. Cancel-safe: a cancelled call hands out nothing and skips nothing.
+    /// Returns `Error::Closed` once the queue is closed and everything has been read.
+    pub async fn next(
+        &mut self,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Entry>, Error> {
+        match &mut self.inner {
+            ConsumerInner::Disk(consumer) => consumer.next(max_records, max_bytes).await,
+            ConsumerInner::Memory(consumer) => consumer.next(max_records, max_bytes).await,
+        }
+    }
+
+    /// Everything up to and including the record `pos` came from is done for this consumer;
+    /// persists the cursor (not `fsync`ed: a power loss may re-deliver, never lose) and
+    /// deletes segments every consumer has passed. Acknowledging an older position than an
+    /// earlier ack does nothing.
+    pub async fn ack(&mut self, pos: Position) -> Result<(), Error> {
+        match &mut self.inner {
+            ConsumerInner::Disk(consumer) => consumer.ack(pos).await,
+            ConsumerInner::Memory(consumer) => consumer.ack(pos),
+        }
+    }
+}

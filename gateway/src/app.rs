@@ -1,0 +1,173 @@
+//! Assembles a running gateway from its configuration: dead-letter store, buffer, chain,
+//! forwarders, HTTP and UDP ingest; and takes it down in order on shutdown (stop
+//! accepting, finish in-flight requests, stop forwarders between requests, close the
+//! buffer).
+
+use crate::buffer;
+use crate::chain::Chain;
+use crate::config::{Api, Config};
+use crate::dead_letter::{DeadLetterError, DeadLetters};
+use crate::forward::{Forwarder, OutputHealth, Sender};
+use crate::ingest::{self, AppState, QueryTarget, Tokens, UdpListener};
+use crate::pipeline::Pipeline;
+use crate::telemetry::Metrics;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Why the gateway could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The buffer could not be opened (locked by another process, unreadable, ...).
+    #[error("buffer: {0}")]
+    Buffer(#[from] buffer::QueueError),
+    /// The dead-letter directory is unusable.
+    #[error(transparent)]
+    DeadLetter(#[from] DeadLetterError),
+    /// A listener could not bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The HTTP client could not be built.
+    #[error("http client: {0}")]
+    Client(#[from] reqwest::Error),
+    /// The HTTP server failed.
+    #[error("http server: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Runs the gateway until `shutdown` is cancelled.
+pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppError> {
+    let metrics = Arc::new(Metrics::new());
+    let dead_letters = Arc::new(DeadLetters::open(&config.dead_letter_dir())?);
+    let output_names: Vec<String> = config.outputs.iter().map(|o| o.name.clone()).collect();
+    let queue = buffer::open(&config.buffer, &output_names)?;
+    let pipeline = Arc::new(Pipeline::new(
+        Chain::empty(),
+        queue.clone(),
+        Arc::clone(&metrics),
+    ));
+    let http = reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()?;
+
+    // Forwarders get their own token: they stop only after ingest has drained.
+    let forward_shutdown = CancellationToken::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut healths = Vec::new();
+    if config.outputs.is_empty() {
+        tracing::warn!("no [[outputs]] configured: accepted points stay in the buffer");
+    }
+    for output in &config.outputs {
+        let api = match output.api {
+            Api::V1 => "v1",
+            Api::V2 => "v2",
+        };
+        let health = Arc::new(OutputHealth::new(&output.name, &output.url, api));
+        healths.push(Arc::clone(&health));
+        let forwarder = Forwarder {
+            config: output.clone(),
+            consumer: queue.consumer(&output.name)?,
+            sender: Sender::new(http.clone(), output.clone()),
+            dead_letters: Arc::clone(&dead_letters),
+            metrics: Arc::clone(&metrics),
+            health,
+        };
+        tasks.spawn(forwarder.run(forward_shutdown.clone()));
+        tokio::spawn(probe_output(
+            http.clone(),
+            output.name.clone(),
+            output.url.clone(),
+        ));
+    }
+
+    let udp_shutdown = CancellationToken::new();
+    for udp in &config.udp {
+        let listener = UdpListener::bind(udp)
+            .await
+            .map_err(|source| AppError::Bind {
+                addr: udp.bind,
+                source,
+            })?;
+        tracing::info!(udp = %udp.bind, db = %udp.db, "listening for line protocol over UDP");
+        tasks.spawn(listener.run(Arc::clone(&pipeline), udp_shutdown.clone()));
+    }
+
+    let query_target = config
+        .outputs
+        .first()
+        .filter(|o| o.api == Api::V1)
+        .map(|o| QueryTarget {
+            url: o.url.clone(),
+            username: o.username.clone(),
+            password: o.password.clone(),
+        });
+    let state = AppState {
+        pipeline: Arc::clone(&pipeline),
+        tokens: Tokens::new(config.server.tokens.clone()),
+        max_body: config.server.max_body.as_usize(),
+        outputs: Arc::new(healths),
+        query_target,
+        http,
+    };
+    let listener = TcpListener::bind(config.server.http)
+        .await
+        .map_err(|source| AppError::Bind {
+            addr: config.server.http,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(AppError::Serve)?;
+    tracing::info!(
+        http = %addr,
+        buffer = ?config.buffer.kind,
+        outputs = config.outputs.len(),
+        auth = !config.server.tokens.is_empty(),
+        "sluice listening"
+    );
+
+    let server_shutdown = shutdown.clone();
+    let server = axum::serve(listener, ingest::router(state))
+        .with_graceful_shutdown(async move { server_shutdown.cancelled().await });
+    let server = tokio::spawn(async move { server.await });
+    shutdown.cancelled().await;
+    tracing::info!("shutting down: no new requests, finishing those in flight");
+    match tokio::time::timeout(config.server.shutdown_timeout, server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "http server error during shutdown"),
+        Ok(Err(e)) => tracing::error!(error = %e, "http server task failed"),
+        Err(_) => tracing::warn!(
+            "in-flight requests did not finish in time; their clients were not acknowledged"
+        ),
+    }
+    udp_shutdown.cancel();
+    forward_shutdown.cancel();
+    while tasks.join_next().await.is_some() {}
+    if let Err(e) = queue.close().await {
+        tracing::error!(error = %e, "closing the buffer failed; unacknowledged batches will be re-sent on restart");
+    }
+    tracing::info!("sluice stopped");
+    Ok(())
+}
+
+/// Tells the operator at start-up when an output is unreachable: writes are still
+/// accepted and buffered until it comes back.
+async fn probe_output(http: reqwest::Client, name: String, url: String) {
+    let ping = format!("{}/ping", url.trim_end_matches('/'));
+    match http.get(&ping).timeout(Duration::from_secs(3)).send().await {
+        Ok(r) if r.status().is_success() => {
+            tracing::info!(output = %name, url = %url, "output reachable");
+        }
+        Ok(r) => {
+            tracing::warn!(output = %name, url = %url, status = %r.status(), "output answered /ping with an error; writes are accepted and buffered")
+        }
+        Err(_) => {
+            tracing::warn!(output = %name, url = %url, "output not reachable; writes are accepted and buffered until it is")
+        }
+    }
+}

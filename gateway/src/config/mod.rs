@@ -1,0 +1,331 @@
+//! The gateway's configuration file (DESIGN §6): TOML, human units for sizes and
+//! durations, `${ENV}` in any string, and an error naming the key and line for anything
+//! unknown.
+
+mod env;
+mod error;
+mod size;
+
+pub use error::ConfigError;
+pub use size::ByteSize;
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The whole configuration of one gateway.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// HTTP ingest settings.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// UDP line-protocol listeners.
+    #[serde(default)]
+    pub udp: Vec<UdpConfig>,
+    /// The durable queue between ingest and the forwarders.
+    #[serde(default)]
+    pub buffer: BufferConfig,
+    /// Where batches that cannot be delivered or transformed are kept for replay.
+    #[serde(default)]
+    pub dead_letter: DeadLetterConfig,
+    /// The stores every batch is forwarded to (fan-out).
+    #[serde(default)]
+    pub outputs: Vec<OutputConfig>,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// `[server]`: the HTTP listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Listen address; InfluxDB's own default port so clients need no change.
+    pub http: SocketAddr,
+    /// Largest request body accepted, after gzip decoding too (413 above it).
+    pub max_body: ByteSize,
+    /// Accepted tokens; empty means no authentication, like a default InfluxDB.
+    #[serde(deserialize_with = "env::expand_list")]
+    pub tokens: Vec<String>,
+    /// How long shutdown waits for in-flight requests before giving up on them.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            http: SocketAddr::from(([127, 0, 0, 1], 8086)),
+            max_body: ByteSize(32 * 1024 * 1024),
+            tokens: Vec::new(),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `[[udp]]`: one UDP line-protocol listener, routed to a fixed database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UdpConfig {
+    /// Bind address.
+    pub bind: SocketAddr,
+    /// Database every datagram is written to.
+    #[serde(deserialize_with = "env::expand")]
+    pub db: String,
+    /// Retention policy; empty means the database's default.
+    #[serde(default, deserialize_with = "env::expand")]
+    pub rp: String,
+    /// Timestamp precision of the datagrams, InfluxDB 1.x spelling.
+    #[serde(default = "default_precision", deserialize_with = "env::expand")]
+    pub precision: String,
+}
+
+fn default_precision() -> String {
+    "n".to_owned()
+}
+
+/// Which queue implementation holds accepted batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BufferKind {
+    /// Embedded on-disk segment log; survives `kill -9`.
+    Disk,
+    /// In memory; for tests and edge nodes that accept loss on a crash.
+    Memory,
+}
+
+/// `[buffer]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BufferConfig {
+    /// Queue implementation.
+    pub kind: BufferKind,
+    /// Directory of the disk queue.
+    #[serde(deserialize_with = "env::expand_path")]
+    pub dir: PathBuf,
+    /// Cap on retained bytes; writes beyond it get 503 (backpressure).
+    pub max_size: ByteSize,
+    /// Size at which the disk queue starts a new segment file.
+    pub segment_size: ByteSize,
+}
+
+impl Default for BufferConfig {
+    fn default() -> Self {
+        Self {
+            kind: BufferKind::Disk,
+            dir: PathBuf::from("data/buffer"),
+            max_size: ByteSize(1024 * 1024 * 1024),
+            segment_size: ByteSize(64 * 1024 * 1024),
+        }
+    }
+}
+
+/// `[dead_letter]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeadLetterConfig {
+    /// Directory of the dead-letter store; by default `dead-letter` beside the buffer dir.
+    #[serde(deserialize_with = "env::expand_opt_path")]
+    pub dir: Option<PathBuf>,
+}
+
+/// The write API an output speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// InfluxDB 1.x `/write?db=&rp=`.
+    V1,
+    /// InfluxDB 2.x `/api/v2/write?org=&bucket=`.
+    V2,
+}
+
+/// `[[outputs]]`: one store that receives every batch.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Unique name, used for the buffer cursor, logs and metrics.
+    #[serde(deserialize_with = "env::expand")]
+    pub name: String,
+    /// Base URL of the store, e.g. `http://127.0.0.1:8086`.
+    #[serde(deserialize_with = "env::expand")]
+    pub url: String,
+    /// Write API to use.
+    #[serde(default = "default_api")]
+    pub api: Api,
+    /// v1: user name sent as `u` (InfluxDB auth).
+    #[serde(default, deserialize_with = "env::expand_opt")]
+    pub username: Option<String>,
+    /// v1: password sent as `p`.
+    #[serde(default, deserialize_with = "env::expand_opt")]
+    pub password: Option<String>,
+    /// v2: organisation.
+    #[serde(default, deserialize_with = "env::expand_opt")]
+    pub org: Option<String>,
+    /// v2: bucket; by default `db/rp` (or `db`) of each batch.
+    #[serde(default, deserialize_with = "env::expand_opt")]
+    pub bucket: Option<String>,
+    /// v2: API token (`Authorization: Token …`).
+    #[serde(default, deserialize_with = "env::expand_opt")]
+    pub token: Option<String>,
+    /// Most points coalesced into one request.
+    #[serde(default = "default_batch_points")]
+    pub batch_points: usize,
+    /// Most bytes (uncompressed) coalesced into one request.
+    #[serde(default = "default_batch_bytes")]
+    pub batch_bytes: ByteSize,
+    /// Timeout of one request.
+    #[serde(default = "default_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+    /// First retry delay; doubles per failure.
+    #[serde(default = "default_retry_initial", with = "humantime_serde")]
+    pub retry_initial: Duration,
+    /// Longest retry delay.
+    #[serde(default = "default_retry_max", with = "humantime_serde")]
+    pub retry_max: Duration,
+    /// Compress request bodies with gzip.
+    #[serde(default = "default_true")]
+    pub gzip: bool,
+}
+
+fn default_api() -> Api {
+    Api::V1
+}
+fn default_batch_points() -> usize {
+    5000
+}
+fn default_batch_bytes() -> ByteSize {
+    ByteSize(4 * 1024 * 1024)
+}
+fn default_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_retry_initial() -> Duration {
+    Duration::from_millis(100)
+}
+fn default_retry_max() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_true() -> bool {
+    true
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A `tracing` filter such as `info` or `sluice=debug`; `RUST_LOG` overrides it.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".to_owned(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|e| e.in_file(path))
+    }
+
+    /// Parses and validates configuration text.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: None,
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The dead-letter directory: configured, or `dead-letter` beside the buffer dir.
+    pub fn dead_letter_dir(&self) -> PathBuf {
+        match &self.dead_letter.dir {
+            Some(dir) => dir.clone(),
+            None => match self.buffer.dir.parent() {
+                Some(parent) => parent.join("dead-letter"),
+                None => PathBuf::from("dead-letter"),
+            },
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut names = std::collections::HashSet::new();
+        for output in &self.outputs {
+            if output.name.is_empty() || !output.name.chars().all(valid_name_char) {
+                return Err(ConfigError::Invalid(format!(
+                    "outputs: name {:?} must be non-empty and use only letters, digits, '-' and '_'",
+                    output.name
+                )));
+            }
+            if !names.insert(output.name.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "outputs: name {:?} is used twice",
+                    output.name
+                )));
+            }
+            if !(output.url.starts_with("http://") || output.url.starts_with("https://")) {
+                return Err(ConfigError::Invalid(format!(
+                    "outputs.{}: url {:?} must start with http:// or https://",
+                    output.name, output.url
+                )));
+            }
+            if output.batch_points == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "outputs.{}: batch_points must be at least 1",
+                    output.name
+                )));
+            }
+        }
+        for udp in &self.udp {
+            if udp.db.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "udp {}: db must not be empty",
+                    udp.bind
+                )));
+            }
+            if sluice_lineproto::Precision::from_v1(&udp.precision).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "udp {}: unknown precision {:?} (n, u, ms, s, m, h)",
+                    udp.bind, udp.precision
+                )));
+            }
+        }
+        if self.buffer.max_size.0 < 64 * 1024 {
+            return Err(ConfigError::Invalid(format!(
+                "buffer: max_size {} is too small (at least 64KiB)",
+                self.buffer.max_size
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn valid_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+#[cfg(test)]
+mod tests;

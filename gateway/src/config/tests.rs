@@ -1,0 +1,73 @@
+use super::*;
+
+#[test]
+fn defaults_match_design() {
+    let c = Config::parse("").unwrap();
+    assert_eq!(c.server.http.to_string(), "127.0.0.1:8086");
+    assert_eq!(c.server.max_body.0, 32 * 1024 * 1024);
+    assert_eq!(c.buffer.kind, BufferKind::Disk);
+    assert_eq!(c.dead_letter_dir(), PathBuf::from("data/dead-letter"));
+}
+
+#[test]
+fn human_units() {
+    let c = Config::parse(
+        r#"
+[server]
+max_body = "1MiB"
+[buffer]
+max_size = "2GiB"
+[[outputs]]
+name = "a"
+url = "http://127.0.0.1:1"
+timeout = "1500ms"
+retry_max = "1m"
+batch_bytes = 1024
+"#,
+    )
+    .unwrap();
+    assert_eq!(c.server.max_body.0, 1 << 20);
+    assert_eq!(c.buffer.max_size.0, 2 << 30);
+    assert_eq!(c.outputs[0].timeout, Duration::from_millis(1500));
+    assert_eq!(c.outputs[0].retry_max, Duration::from_secs(60));
+    assert_eq!(c.outputs[0].batch_bytes.0, 1024);
+}
+
+#[test]
+fn unknown_key_names_key_and_line() {
+    let err = Config::parse("[server]\nhttp = \"127.0.0.1:1\"\nmax_bodyy = \"1MiB\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("max_bodyy"), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+}
+
+#[test]
+fn bad_size_is_explained() {
+    let err = Config::parse("[server]\nmax_body = \"lots\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("lots"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn duplicate_output_names_rejected() {
+    let err = Config::parse(
+        "[[outputs]]\nname=\"a\"\nurl=\"http://x\"\n[[outputs]]\nname=\"a\"\nurl=\"http://y\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("used twice"), "{err}");
+}
+
+#[test]
+fn env_var_in_token() {
+    let path = std::env::var("PATH").unwrap();
+    let c = Config::parse("[server]\ntokens = [\"${PATH}\"]\n").unwrap();
+    assert_eq!(c.server.tokens, vec![path]);
+    let err = Config::parse("[server]\ntokens = [\"${SLUICE_UNSET_FOR_TEST}\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("SLUICE_UNSET_FOR_TEST"), "{err}");
+}

@@ -1,0 +1,68 @@
+//! Coalescing: consecutive buffer records with the same destination become one write
+//! request, up to the output's points and bytes limits.
+
+use crate::batch::{Batch, Context};
+use bytes::Bytes;
+use sluice_buffer::Position;
+
+/// One write request's worth of records.
+#[derive(Debug)]
+pub struct Request {
+    /// Destination.
+    pub context: Context,
+    /// The lines of each record, in order (concatenated on the wire).
+    pub parts: Vec<Batch>,
+    /// Total points.
+    pub points: usize,
+    /// Total line bytes.
+    pub bytes: usize,
+    /// Position of the last record: acknowledge it once the request is done.
+    pub last: Position,
+}
+
+impl Request {
+    /// The uncompressed body.
+    pub fn body(&self) -> Bytes {
+        match self.parts.as_slice() {
+            [one] => one.record().slice(one.record().len() - one.lines().len()..),
+            parts => {
+                let mut body = Vec::with_capacity(self.bytes);
+                for p in parts {
+                    body.extend_from_slice(p.lines());
+                }
+                Bytes::from(body)
+            }
+        }
+    }
+}
+
+/// Groups decoded records into requests. Records are never reordered.
+pub fn coalesce(
+    records: impl IntoIterator<Item = (Position, Batch)>,
+    max_points: usize,
+    max_bytes: usize,
+) -> Vec<Request> {
+    let mut out: Vec<Request> = Vec::new();
+    for (pos, batch) in records {
+        let (points, bytes) = (batch.points(), batch.lines().len());
+        if let Some(last) = out.last_mut()
+            && last.context == *batch.context()
+            && last.points + points <= max_points
+            && last.bytes + bytes <= max_bytes
+        {
+            last.points += points;
+            last.bytes += bytes;
+            last.last = pos;
+            last.parts.push(batch);
+            continue;
+        }
+        out.push(Request {
+            context: batch.context().clone(),
+            points,
+            bytes,
+            last: pos,
+            parts: vec![batch],
+        });
+    }
+    out
+}

@@ -1,0 +1,15 @@
+//! The forward stage: one forwarder per `[[outputs]]`, each draining its own buffer
+//! cursor (fan-out: every output gets every point), with batching, gzip, retries with
+//! backoff and jitter, and a dead-letter store for what a store refuses.
+
+mod client;
+mod coalesce;
+mod health;
+mod output;
+mod retry;
+
+pub use client::{SendError, Sender};
+pub use coalesce::{Request, coalesce};
+pub use health::{OutputHealth, OutputReport};
+pub use output::Forwarder;
+pub use retry::Backoff;

@@ -1,0 +1,95 @@
+//! Token authentication the way InfluxDB clients send credentials: `Authorization: Token
+//! T`, `Authorization: Basic base64(user:T)`, or `?u=user&p=T` (1.x).
+
+use axum::http::{HeaderMap, header};
+use base64::Engine;
+
+/// The accepted tokens; empty means authentication is off.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens(Vec<String>);
+
+impl Tokens {
+    /// Accepts any of `tokens`.
+    pub fn new(tokens: Vec<String>) -> Self {
+        Self(tokens)
+    }
+
+    /// True when no token is required or the request carries a valid one.
+    pub fn allows(&self, headers: &HeaderMap, query_password: Option<&str>) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
+        if let Some(p) = query_password
+            && self.contains(p.as_bytes())
+        {
+            return true;
+        }
+        let Some(value) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return false;
+        };
+        let value = value.trim();
+        let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
+        let credential = credential.trim();
+        if scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer") {
+            return self.contains(credential.as_bytes());
+        }
+        if scheme.eq_ignore_ascii_case("basic") {
+            let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(credential) else {
+                return false;
+            };
+            let password = match decoded.iter().position(|&b| b == b':') {
+                Some(i) => &decoded[i + 1..],
+                None => &decoded[..],
+            };
+            return self.contains(password);
+        }
+        false
+    }
+
+    fn contains(&self, candidate: &[u8]) -> bool {
+        // Compare against every token without an early exit, so timing reveals nothing.
+        self.0
+            .iter()
+            .fold(false, |found, t| found | ct_eq(t.as_bytes(), candidate))
+    }
+}
+
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn with_auth(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn schemes() {
+        let t = Tokens::new(vec!["s3cret".into()]);
+        assert!(t.allows(&with_auth("Token s3cret"), None));
+        assert!(t.allows(&with_auth("Bearer s3cret"), None));
+        let basic = base64::engine::general_purpose::STANDARD.encode("user:s3cret");
+        assert!(t.allows(&with_auth(&format!("Basic {basic}")), None));
+        assert!(t.allows(&HeaderMap::new(), Some("s3cret")));
+        assert!(!t.allows(&with_auth("Token wrong"), None));
+        assert!(!t.allows(&HeaderMap::new(), None));
+        assert!(!t.allows(&with_auth("Basic !!!"), None));
+    }
+
+    #[test]
+    fn empty_means_open() {
+        assert!(Tokens::default().allows(&HeaderMap::new(), None));
+    }
+}

@@ -1,0 +1,99 @@
+//! The one way request bodies are read: capped at `max_body` before and after gzip
+//! decoding, so neither a huge upload nor a decompression bomb can exhaust memory.
+
+use super::error::IngestError;
+use axum::body::Body;
+use axum::http::{HeaderMap, header};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use std::io::Read;
+
+/// Reads the whole body, decoding `Content-Encoding: gzip`, refusing more than `max` bytes.
+pub(super) async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    max: usize,
+) -> Result<Bytes, IngestError> {
+    let too_large = IngestError::TooLarge { limit: max };
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > max as u64
+    {
+        return Err(too_large);
+    }
+    let raw = match Limited::new(body, max).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return Err(too_large);
+        }
+        Err(e) => return Err(IngestError::BadBody(format!("cannot read body: {e}"))),
+    };
+    if is_gzip(headers) {
+        gunzip_capped(&raw, max)
+    } else {
+        Ok(raw)
+    }
+}
+
+fn is_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"))
+}
+
+/// Decodes gzip (possibly several concatenated members), failing past `max` bytes.
+pub(super) fn gunzip_capped(compressed: &[u8], max: usize) -> Result<Bytes, IngestError> {
+    let mut out = Vec::with_capacity(compressed.len().saturating_mul(4).min(max));
+    let decoder = flate2::read::MultiGzDecoder::new(compressed);
+    decoder
+        .take(max as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| IngestError::BadBody(format!("unable to decode gzip body: {e}")))?;
+    if out.len() > max {
+        return Err(IngestError::TooLarge { limit: max });
+    }
+    Ok(Bytes::from(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_round_trip_and_bomb() {
+        let data = vec![b'a'; 10_000];
+        assert_eq!(gunzip_capped(&gz(&data), 10_000).unwrap().len(), 10_000);
+        assert!(matches!(
+            gunzip_capped(&gz(&data), 9_999),
+            Err(IngestError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            gunzip_capped(b"not gzip", 100),
+            Err(IngestError::BadBody(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn raw_body_cap() {
+        let headers = HeaderMap::new();
+        let ok = read_body(Body::from("abc"), &headers, 3).await.unwrap();
+        assert_eq!(&ok[..], b"abc");
+        let err = read_body(Body::from("abcd"), &headers, 3)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, IngestError::TooLarge { limit: 3 }));
+    }
+}

@@ -1,0 +1,72 @@
+//! The ingest stage: InfluxDB-compatible HTTP endpoints and UDP listeners. Every write is
+//! authenticated, read through one capped decoder, parsed once into canonical line
+//! protocol and handed to the [`Pipeline`](crate::pipeline::Pipeline); the response
+//! follows InfluxDB's status codes and error bodies.
+
+mod auth;
+mod body;
+mod canonical;
+mod error;
+mod query;
+mod status;
+mod udp;
+mod write;
+
+pub use auth::Tokens;
+pub use canonical::{canonical_batch, now_ns};
+pub use error::{Flavor, IngestError};
+pub use query::QueryTarget;
+pub use status::INFLUXDB_VERSION;
+pub use udp::UdpListener;
+
+use crate::forward::OutputHealth;
+use crate::pipeline::Pipeline;
+use axum::Router;
+use axum::http::HeaderValue;
+use axum::response::Response;
+use axum::routing::{get, post};
+use std::sync::Arc;
+
+/// What every HTTP handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Chain + buffer.
+    pub pipeline: Arc<Pipeline>,
+    /// Accepted tokens.
+    pub tokens: Tokens,
+    /// `[server] max_body`.
+    pub max_body: usize,
+    /// Forwarders' state, for `/health`.
+    pub outputs: Arc<Vec<Arc<OutputHealth>>>,
+    /// Where non-CREATE queries are proxied.
+    pub query_target: Option<QueryTarget>,
+    /// HTTP client for the query proxy.
+    pub http: reqwest::Client,
+}
+
+/// The HTTP routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/write", post(write::write_v1))
+        .route("/api/v2/write", post(write::write_v2))
+        .route("/ping", get(status::ping))
+        .route("/query", get(query::query).post(query::query))
+        .route("/health", get(status::health))
+        .route("/metrics", get(status::metrics))
+        .layer(axum::middleware::map_response(influx_headers))
+        .with_state(state)
+}
+
+/// InfluxDB puts its version on every response; clients use it to detect the server.
+async fn influx_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-influxdb-version",
+        HeaderValue::from_static(INFLUXDB_VERSION),
+    );
+    headers.insert("x-influxdb-build", HeaderValue::from_static("Sluice"));
+    response
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,235 @@
+//! `GET|POST /query`: answers `CREATE DATABASE` itself (what Telegraf, Kapacitor and the
+//! `influx` CLI send before writing), proxies every other query to the first output when
+//! it is an InfluxDB 1.x, and otherwise answers 501 with a clear JSON error.
+
+use super::AppState;
+use super::error::{Flavor, IngestError};
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+
+/// Where non-CREATE queries go: the first output, if it speaks InfluxDB 1.x.
+#[derive(Debug, Clone)]
+pub struct QueryTarget {
+    /// Base URL of the store.
+    pub url: String,
+    /// Credentials added when the client sent none.
+    pub username: Option<String>,
+    /// Password for `username`.
+    pub password: Option<String>,
+}
+
+const MAX_QUERY_BODY: usize = 1024 * 1024;
+
+/// `GET|POST /query`.
+pub(super) async fn query(
+    State(state): State<AppState>,
+    method: Method,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let response = match answer(&state, method, raw, headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response_for(Flavor::V1),
+    };
+    state
+        .pipeline
+        .metrics()
+        .count_request("query", response.status().as_u16());
+    response
+}
+
+async fn answer(
+    state: &AppState,
+    method: Method,
+    raw: Option<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, IngestError> {
+    let raw = raw.unwrap_or_default();
+    let body = http_body_util::Limited::new(body, MAX_QUERY_BODY)
+        .collect()
+        .await
+        .map_err(|_| IngestError::TooLarge {
+            limit: MAX_QUERY_BODY,
+        })?
+        .to_bytes();
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let mut params: Vec<(String, String)> = parse_form(raw.as_bytes());
+    if is_form {
+        params.extend(parse_form(&body));
+    }
+    let password = params
+        .iter()
+        .find(|(k, _)| k == "p")
+        .map(|(_, v)| v.as_str());
+    if !state.tokens.allows(&headers, password) {
+        return Err(IngestError::Unauthorized);
+    }
+    let q = params
+        .iter()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let statements: Vec<&str> = q
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !statements.is_empty() && statements.iter().all(|s| is_create_database(s)) {
+        let results: Vec<_> = (0..statements.len())
+            .map(|i| serde_json::json!({ "statement_id": i }))
+            .collect();
+        return Ok(axum::Json(serde_json::json!({ "results": results })).into_response());
+    }
+    let Some(target) = &state.query_target else {
+        return Err(IngestError::NotImplemented(format!(
+            "sluice answers only CREATE DATABASE and has no InfluxDB 1.x output to proxy {:?} to",
+            truncate(q, 80)
+        )));
+    };
+    proxy(
+        state,
+        target,
+        method,
+        &raw,
+        &headers,
+        body,
+        password.is_some(),
+    )
+    .await
+}
+
+fn is_create_database(statement: &str) -> bool {
+    let mut words = statement.split_whitespace();
+    matches!(
+        (words.next(), words.next()),
+        (Some(a), Some(b)) if a.eq_ignore_ascii_case("create") && b.eq_ignore_ascii_case("database")
+    )
+}
+
+async fn proxy(
+    state: &AppState,
+    target: &QueryTarget,
+    method: Method,
+    raw_query: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+    client_sent_password: bool,
+) -> Result<Response, IngestError> {
+    let mut url = format!("{}/query", target.url.trim_end_matches('/'));
+    if !raw_query.is_empty() {
+        url.push('?');
+        url.push_str(raw_query);
+    }
+    let mut url = reqwest::Url::parse(&url).map_err(|e| IngestError::BadGateway(e.to_string()))?;
+    // Credentials were checked against Sluice's tokens; the store gets the output's own.
+    if !client_sent_password && let (Some(u), Some(p)) = (&target.username, &target.password) {
+        url.query_pairs_mut()
+            .append_pair("u", u)
+            .append_pair("p", p);
+    }
+    let mut request = state.http.request(method, url).body(body);
+    for name in [header::CONTENT_TYPE, header::ACCEPT] {
+        if let Some(v) = headers.get(&name) {
+            request = request.header(name, v);
+        }
+    }
+    let upstream = request
+        .send()
+        .await
+        .map_err(|e| IngestError::BadGateway(e.to_string()))?;
+    let status = upstream.status();
+    let content_type = upstream.headers().get(header::CONTENT_TYPE).cloned();
+    let bytes = upstream
+        .bytes()
+        .await
+        .map_err(|e| IngestError::BadGateway(e.to_string()))?;
+    let mut response = (status, bytes).into_response();
+    if let Some(ct) = content_type {
+        response.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    Ok(response)
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Decodes `application/x-www-form-urlencoded` pairs (also used for query strings).
+fn parse_form(input: &[u8]) -> Vec<(String, String)> {
+    input
+        .split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &b""[..]),
+            };
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(input: &[u8]) -> String {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < input.len() => match (hex(input[i + 1]), hex(input[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_database_detection() {
+        assert!(is_create_database("CREATE DATABASE \"telegraf\""));
+        assert!(is_create_database("create   database x WITH DURATION 1d"));
+        assert!(!is_create_database("SELECT * FROM x"));
+        assert!(!is_create_database("CREATE USER x"));
+    }
+
+    #[test]
+    fn form_decoding() {
+        let p = parse_form(b"q=CREATE+DATABASE+%22a%22&db=&x");
+        assert_eq!(p[0], ("q".into(), "CREATE DATABASE \"a\"".into()));
+        assert_eq!(p[1], ("db".into(), "".into()));
+        assert_eq!(p[2], ("x".into(), "".into()));
+        assert_eq!(percent_decode(b"%"), "%");
+        assert_eq!(percent_decode(b"%4"), "%4");
+        assert_eq!(percent_decode(b"%zz"), "%zz");
+    }
+}

@@ -1,0 +1,96 @@
+//! `/ping`, `/health` and `/metrics`: what load balancers, InfluxDB clients and
+//! Prometheus ask, answered without authentication.
+
+use super::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+/// The InfluxDB API version Sluice answers as (the 1.8 line: v1 plus the v2 write API).
+pub const INFLUXDB_VERSION: &str = "1.8.10";
+
+/// `?verbose=true` of `/ping`.
+#[derive(Debug, Deserialize)]
+pub(super) struct PingParams {
+    verbose: Option<String>,
+}
+
+/// `GET|HEAD /ping`: 204 (200 with the version when `verbose=true`).
+pub(super) async fn ping(params: Result<Query<PingParams>, QueryRejection>) -> Response {
+    let verbose = params
+        .ok()
+        .and_then(|Query(p)| p.verbose)
+        .is_some_and(|v| v == "true" || v == "1");
+    if verbose {
+        axum::Json(serde_json::json!({ "version": INFLUXDB_VERSION })).into_response()
+    } else {
+        StatusCode::NO_CONTENT.into_response()
+    }
+}
+
+/// `GET /health`: status, plugin chain, buffer depth, outputs' state.
+pub(super) async fn health(State(state): State<AppState>) -> Response {
+    let stats = state.pipeline.queue().stats();
+    let outputs: Vec<_> = state.outputs.iter().map(|o| o.report()).collect();
+    let body = serde_json::json!({
+        "name": "sluice",
+        "status": "pass",
+        "message": "ready for queries and writes",
+        "version": env!("CARGO_PKG_VERSION"),
+        "chain": state.pipeline.chain().names(),
+        "buffer": stats_json(&stats),
+        "outputs": outputs,
+    });
+    axum::Json(body).into_response()
+}
+
+fn stats_json(stats: &sluice_buffer::Stats) -> serde_json::Value {
+    let consumers: serde_json::Map<String, serde_json::Value> = stats
+        .consumers
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                serde_json::json!({ "pending_records": c.pending_records, "pending_bytes": c.pending_bytes }),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "bytes": stats.retained_bytes,
+        "records": stats.records,
+        "segments": stats.segments,
+        "max_bytes": stats.max_size,
+        "pending": consumers,
+    })
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub(super) async fn metrics(State(state): State<AppState>) -> Response {
+    let metrics = state.pipeline.metrics();
+    let stats = state.pipeline.queue().stats();
+    metrics.buffer_bytes.set(stats.retained_bytes);
+    metrics.buffer_max_bytes.set(stats.max_size);
+    for c in &stats.consumers {
+        let labels = crate::telemetry::OutputLabels {
+            output: c.name.clone(),
+        };
+        metrics
+            .buffer_pending_records
+            .get_or_create(&labels)
+            .set(c.pending_records);
+        metrics
+            .buffer_pending_bytes
+            .get_or_create(&labels)
+            .set(c.pending_bytes);
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        metrics.encode(),
+    )
+        .into_response()
+}

@@ -1,0 +1,150 @@
+//! `POST /write` (InfluxDB 1.x) and `POST /api/v2/write` (2.x): authenticate, read the
+//! capped body, parse into canonical lines, hand the batch to the pipeline, and answer as
+//! InfluxDB would (204; 400 partial write with the good lines kept; 401; 413; 503).
+
+use super::canonical::canonical_batch;
+use super::error::{Flavor, IngestError};
+use super::{AppState, body::read_body};
+use crate::batch::Context;
+use crate::pipeline::AcceptError;
+use crate::telemetry::events::LinesDropped;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sluice_lineproto::Precision;
+
+/// Query parameters of a 1.x write.
+#[derive(Debug, Deserialize)]
+pub(super) struct V1Params {
+    db: Option<String>,
+    rp: Option<String>,
+    precision: Option<String>,
+    p: Option<String>,
+}
+
+/// Query parameters of a 2.x write.
+#[derive(Debug, Deserialize)]
+pub(super) struct V2Params {
+    bucket: Option<String>,
+    precision: Option<String>,
+}
+
+/// `POST /write`.
+pub(super) async fn write_v1(
+    State(state): State<AppState>,
+    params: Result<Query<V1Params>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let Query(params) = params.map_err(|e| IngestError::BadQuery(e.body_text()))?;
+        if !state.tokens.allows(&headers, params.p.as_deref()) {
+            return Err(IngestError::Unauthorized);
+        }
+        let db = params
+            .db
+            .filter(|d| !d.is_empty())
+            .ok_or(IngestError::MissingDb)?;
+        let precision_text = params.precision.unwrap_or_default();
+        let precision =
+            Precision::from_v1(&precision_text).ok_or(IngestError::BadPrecision(precision_text))?;
+        let context = Context {
+            db,
+            rp: params.rp.filter(|r| !r.is_empty()),
+        };
+        ingest(&state, context, precision, &headers, body).await
+    }
+    .await;
+    respond(&state, "write_v1", Flavor::V1, result)
+}
+
+/// `POST /api/v2/write`.
+pub(super) async fn write_v2(
+    State(state): State<AppState>,
+    params: Result<Query<V2Params>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let Query(params) = params.map_err(|e| IngestError::BadQuery(e.body_text()))?;
+        if !state.tokens.allows(&headers, None) {
+            return Err(IngestError::Unauthorized);
+        }
+        let bucket = params
+            .bucket
+            .filter(|b| !b.is_empty() && !b.starts_with('/'))
+            .ok_or(IngestError::MissingBucket)?;
+        let precision_text = params.precision.unwrap_or_default();
+        let precision =
+            Precision::from_v2(&precision_text).ok_or(IngestError::BadPrecision(precision_text))?;
+        ingest(
+            &state,
+            Context::from_bucket(&bucket),
+            precision,
+            &headers,
+            body,
+        )
+        .await
+    }
+    .await;
+    respond(&state, "write_v2", Flavor::V2, result)
+}
+
+async fn ingest(
+    state: &AppState,
+    context: Context,
+    precision: Precision,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(), IngestError> {
+    let body = read_body(body, headers, state.max_body).await?;
+    let (batch, summary) = canonical_batch(context, &body, precision);
+    match state.pipeline.accept(batch, body.len()).await {
+        Ok(()) => {}
+        Err(AcceptError::Full(why)) => return Err(IngestError::Full(why)),
+        Err(AcceptError::TooLarge(why)) => return Err(IngestError::BatchTooLarge(why)),
+        Err(AcceptError::Buffer(e)) => {
+            tracing::error!(error = %e, "buffer append failed; write refused with 500, nothing acknowledged");
+            return Err(IngestError::Internal);
+        }
+    }
+    match summary.first_error {
+        None => Ok(()),
+        Some(first) => {
+            let first = first.to_string();
+            LinesDropped {
+                count: summary.dropped,
+                first_error: &first,
+            }
+            .emit(state.pipeline.metrics());
+            if summary.points == 0 {
+                Err(IngestError::Unparsable(first))
+            } else {
+                Err(IngestError::Partial {
+                    first,
+                    dropped: summary.dropped,
+                })
+            }
+        }
+    }
+}
+
+fn respond(
+    state: &AppState,
+    endpoint: &'static str,
+    flavor: Flavor,
+    result: Result<(), IngestError>,
+) -> Response {
+    let response = match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response_for(flavor),
+    };
+    state
+        .pipeline
+        .metrics()
+        .count_request(endpoint, response.status().as_u16());
+    response
+}

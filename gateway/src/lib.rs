@@ -1,0 +1,30 @@
+//! # Sluice
+//!
+//! An InfluxDB-compatible metrics gateway: clients write line protocol exactly as to
+//! InfluxDB; each batch runs through a chain of WebAssembly plugins, is made durable in a
+//! buffer, and is forwarded to one or more stores.
+//!
+//! # Layout
+//!
+//! The four stages, each a module with one-way dependencies:
+//! [`ingest`] (HTTP and UDP endpoints, parsing into canonical line protocol) →
+//! [`chain`] (plugins) → [`buffer`] (durable queue, crate `sluice-buffer`) →
+//! [`forward`] (one forwarder per output: coalescing, gzip, retries, dead-lettering).
+//! [`pipeline`] is the path from a parsed [`batch`] to the buffer that HTTP and UDP share;
+//! [`app`] wires the stages together and owns shutdown. Beside them: [`config`] (the TOML
+//! contract), [`dead_letter`] (what could not be delivered, kept for replay),
+//! [`telemetry`] (metrics, logs and the events that feed both), [`cli`], [`shutdown`], and [`loadgen`] (`sluice bench`).
+
+pub mod app;
+pub mod batch;
+pub mod buffer;
+pub mod chain;
+pub mod cli;
+pub mod config;
+pub mod dead_letter;
+pub mod forward;
+pub mod ingest;
+pub mod loadgen;
+pub mod pipeline;
+pub mod shutdown;
+pub mod telemetry;

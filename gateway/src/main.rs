@@ -1,0 +1,81 @@
+//! The `sluice` binary: parses the command line and runs the gateway.
+
+use anyhow::Context as _;
+use clap::Parser;
+use sluice::cli::{Cli, Command};
+use sluice::config::Config;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Run { config } => {
+            let config = Config::load(&config)?;
+            sluice::telemetry::init_logging(&config.log);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("sluice")
+                .build()
+                .context("cannot start the async runtime")?;
+            runtime.block_on(async {
+                let shutdown = sluice::shutdown::on_signal();
+                sluice::app::run(config, shutdown).await
+            })?;
+            Ok(())
+        }
+        Command::Bench {
+            url,
+            db,
+            nodes,
+            rate,
+            duration,
+            batch,
+            allow_remote,
+        } => {
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let report = runtime.block_on(sluice::loadgen::run(sluice::loadgen::BenchSpec {
+                url,
+                db,
+                nodes,
+                rate,
+                duration: std::time::Duration::from_secs(duration),
+                batch,
+                allow_remote,
+            }))?;
+            println!(
+                "points_ok={} requests_ok={} requests_failed={} elapsed_s={:.2} points_per_s={:.0} p50_ms={:.1} p99_ms={:.1}",
+                report.points_ok,
+                report.requests_ok,
+                report.requests_failed,
+                report.elapsed.as_secs_f64(),
+                report.points_per_second(),
+                report.p50.as_secs_f64() * 1e3,
+                report.p99.as_secs_f64() * 1e3
+            );
+            Ok(())
+        }
+        Command::Check { config: path } => {
+            let config = Config::load(&path)?;
+            println!(
+                "{}: ok ({} output(s), {} udp listener(s), buffer {:?} at {})",
+                path.display(),
+                config.outputs.len(),
+                config.udp.len(),
+                config.buffer.kind,
+                config.buffer.dir.display()
+            );
+            Ok(())
+        }
+    }
+}

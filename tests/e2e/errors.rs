@@ -1,0 +1,190 @@
+//! Writes that are refused in part or whole: InfluxDB's status codes and JSON bodies, the
+//! `X-Influxdb-Error` header, and good lines of a partial write still stored.
+
+use sluice_e2e::{
+    Point, Response, SluiceConfig, TestInflux, TestSluice, dead_url, flood_lines, to_lines,
+};
+
+const T0: i64 = 1_700_000_000_000_000_000;
+
+fn assert_error(response: &Response, status: u16, what: &str) {
+    assert_eq!(response.status, status, "{what}: {}", response.describe());
+    assert!(
+        response.header("x-influxdb-error").is_some(),
+        "{what}: no X-Influxdb-Error header: {:?}",
+        response.headers
+    );
+}
+
+/// A v1 error body: `{"error": "..."}`; returns the message.
+fn v1_error(response: &Response, what: &str) -> String {
+    let json = response.json();
+    json["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: no \"error\" string in {json}"))
+        .to_owned()
+}
+
+#[test]
+fn partial_write_is_400_and_good_lines_are_stored() {
+    let influx = TestInflux::start();
+    influx.create_db("bar");
+    let sluice = TestSluice::with_config(
+        SluiceConfig::new()
+            .output_v1("central", &influx.url())
+            .toml(),
+    )
+    .spawn();
+    let good: Vec<Point> = (0..3)
+        .map(|i| Point::new("okm").tag("k", "v").field("v", i).at(T0 + i))
+        .collect();
+    let body = format!(
+        "{}this is not line protocol\n{}",
+        to_lines(&good[..1]),
+        to_lines(&good[1..])
+    );
+    let response = sluice.write("bar", &body);
+    assert_error(&response, 400, "partial write");
+    let message = v1_error(&response, "partial write");
+    assert!(
+        message.contains("partial write") && message.contains("dropped=1"),
+        "partial write: {message}"
+    );
+    assert!(
+        message.contains("this is not line protocol"),
+        "the error should quote the bad line: {message}"
+    );
+
+    // v2 partial write: same acceptance, v2 error body.
+    let good_v2: Vec<Point> = (0..2)
+        .map(|i| Point::new("okv2").field("v", i).at(T0 + i))
+        .collect();
+    let body = format!(
+        "{}bad line here\n{}",
+        to_lines(&good_v2[..1]),
+        to_lines(&good_v2[1..])
+    );
+    let response = sluice.write_v2("o", "bar").body(body).send();
+    assert_error(&response, 400, "v2 partial write");
+    let json = response.json();
+    assert_eq!(json["code"], "invalid", "v2 partial write: {json}");
+    let message = json["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("partial write") && message.contains("dropped=1"),
+        "v2 partial write: {json}"
+    );
+
+    influx.expect_points("bar", "okm", &good);
+    influx.expect_points("bar", "okv2", &good_v2);
+    let metrics = sluice.metrics();
+    assert!(
+        metrics.contains("sluice_points_dropped_total"),
+        "no sluice_points_dropped_total in /metrics:\n{metrics}"
+    );
+}
+
+#[test]
+fn refused_requests_get_influxdb_status_codes() {
+    let sluice = TestSluice::with_config(
+        SluiceConfig::new()
+            .max_body("1MiB")
+            .output_v1("central", &dead_url())
+            .toml(),
+    )
+    .spawn();
+
+    // Every line bad: 400 without "partial".
+    let response = sluice.write("bar", "not line protocol\nneither=this\n");
+    assert_error(&response, 400, "all lines bad");
+    let message = v1_error(&response, "all lines bad");
+    assert!(
+        message.contains("unable to parse") && !message.contains("partial write"),
+        "all lines bad: {message}"
+    );
+
+    // Missing db (v1) / bucket (v2).
+    let response = sluice.request("POST", "/write").body("m v=1 1\n").send();
+    assert_error(&response, 400, "missing db");
+    v1_error(&response, "missing db");
+    let response = sluice
+        .request("POST", "/api/v2/write")
+        .param("org", "o")
+        .body("m v=1 1\n")
+        .send();
+    assert_error(&response, 400, "missing bucket");
+    assert_eq!(
+        response.json()["code"],
+        "invalid",
+        "{}",
+        response.describe()
+    );
+
+    // Bad precision.
+    let response = sluice
+        .write_with("bar")
+        .precision("xyz")
+        .body("m v=1 1\n")
+        .send();
+    assert_error(&response, 400, "bad v1 precision");
+    v1_error(&response, "bad v1 precision");
+    let response = sluice
+        .write_v2("o", "bar")
+        .precision("xyz")
+        .body("m v=1 1\n")
+        .send();
+    assert_error(&response, 400, "bad v2 precision");
+    assert_eq!(
+        response.json()["code"],
+        "invalid",
+        "{}",
+        response.describe()
+    );
+
+    // Empty body: nothing to do, success.
+    let response = sluice.write("bar", "");
+    assert_eq!(response.status, 204, "empty body: {}", response.describe());
+}
+
+#[test]
+fn bodies_over_max_body_are_413_raw_and_after_gzip() {
+    let sluice = TestSluice::with_config(
+        SluiceConfig::new()
+            .max_body("1MiB")
+            .output_v1("central", &dead_url())
+            .toml(),
+    )
+    .spawn();
+
+    // Valid line protocol, 1.5 MiB.
+    let mut big = String::new();
+    let mut i = 0;
+    while big.len() < 3 * 512 * 1024 {
+        big.push_str(&flood_lines(100, T0 + i * 100, "big"));
+        i += 1;
+    }
+    let response = sluice.write("bar", &big);
+    assert_error(&response, 413, "raw body over max_body");
+
+    // A gzip bomb: ~8 MiB of text that compresses to a few KiB.
+    let bomb_text = "m,host=aaaaaaaaaaaaaaaa v=1 1\n".repeat(8 * 1024 * 1024 / 29);
+    let response = sluice.write_with("bar").gzip().body(bomb_text).send();
+    assert_error(&response, 413, "gzip body inflating over max_body");
+
+    // Under the limit, raw and gzipped, still fine.
+    let small = flood_lines(2_000, T0, "small");
+    assert!(small.len() < 1024 * 1024);
+    let response = sluice.write("bar", &small);
+    assert_eq!(
+        response.status,
+        204,
+        "body under max_body: {}",
+        response.describe()
+    );
+    let response = sluice.write_with("bar").gzip().body(small).send();
+    assert_eq!(
+        response.status,
+        204,
+        "gzip under max_body: {}",
+        response.describe()
+    );
+}

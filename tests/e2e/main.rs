@@ -1,0 +1,18 @@
+//! End-to-end tests of the `sluice` binary against real `influxd` servers, one module per
+//! area. Every test starts its own servers on free loopback ports, so they run in parallel.
+//! Build the binary first (`cargo build --release`, or `tests/run.sh`); `SLUICE_BIN` points
+//! at another one.
+
+mod auth;
+mod backpressure;
+mod config;
+mod dead_letter;
+mod durability;
+mod errors;
+mod forward;
+mod harness;
+mod ingest;
+mod lifecycle;
+mod precision;
+mod query;
+mod udp;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every Sluice test on a fresh machine: installs what the tests need when it is
+# missing (the wasm target, Debian's influxdb + influxdb-client), builds everything once
+# in the release profile (tests and benches share it), then runs the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root to run: $*" >&2; return 1; fi
+}
+
+say "toolchain"
+if command -v rustup >/dev/null; then
+  # rust-toolchain.toml pins the version; make sure its components and target are there.
+  rustup component add rustfmt clippy >/dev/null
+  rustup target add wasm32-wasip2 >/dev/null
+fi
+cargo --version
+
+say "services"
+need=()
+command -v influxd >/dev/null || need+=(influxdb)
+command -v influx >/dev/null || need+=(influxdb-client)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+influxd version
+
+say "build"
+cargo build --release --workspace --all-targets
+
+say "test"
+cargo test --release --workspace
