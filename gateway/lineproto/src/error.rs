@@ -1,46 +1,54 @@
-//! Why a line was rejected, in InfluxDB's words.
+//! Why the canonicaliser rejected a line, in InfluxDB 1.x's words.
 
+use crate::excerpt::Excerpt;
+use crate::scan::MAX_KEY_LEN;
 use std::fmt;
 
-/// What is wrong with a line. Messages follow InfluxDB 1.x.
+/// What is wrong with a line. [`Display`](fmt::Display) gives InfluxDB 1.x's message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
-    /// The line starts with a separator.
+    /// The line starts with a separator (`,t=a v=1`).
     MissingMeasurement,
-    /// `,=v` in the tag set.
+    /// A tag with an empty key (`m,=a v=1`, `m,t=a, v=1`).
     MissingTagKey,
-    /// `,k=` in the tag set.
+    /// A tag with an empty value or without `=` (`m,t= v=1`, `m,t v=1`).
     MissingTagValue,
-    /// A tag without `=`.
+    /// An unescaped `=` in a tag value (`m,t=a=b v=1`).
     InvalidTagFormat,
-    /// No field set.
+    /// No field set (`m`, `m,t=a`).
     MissingFields,
-    /// `=v` in the field set.
+    /// A field with an empty key (`m =1`, `m a=1,=2`).
     MissingFieldKey,
-    /// `k=` in the field set.
+    /// A field with an empty value (`m v=`, `m v=,w=1`).
     MissingFieldValue,
-    /// A field without `=`, or junk after a value.
+    /// A field without `=`, an empty field after a comma, or junk after a string value.
     InvalidFieldFormat,
-    /// A numeric field value that is not a number.
+    /// A numeric field value that is not a number (`1.2.3`, `1e`, `nan`, `-1u`).
     InvalidNumber,
-    /// An integer outside its type's range.
-    ValueOutOfRange,
-    /// A value that starts like a boolean but is not one.
+    /// An `i` integer outside the `i64` range.
+    IntegerOutOfRange,
+    /// A `u` integer outside the `u64` range.
+    UnsignedOutOfRange,
+    /// A float outside the `f64` range (`1e400`).
+    InvalidFloat,
+    /// A value that is neither a number, a string nor one of the boolean spellings.
     InvalidBoolean,
     /// A string field value without its closing quote.
     UnbalancedQuotes,
     /// A field named `time`.
     InvalidFieldNameTime,
-    /// A timestamp that is not an integer, or junk after it.
+    /// A timestamp that is not an integer, or something other than whitespace after it.
     BadTimestamp,
     /// A timestamp outside InfluxDB's range once converted to nanoseconds.
     TimeOutsideRange,
+    /// Measurement, tags and a field key longer than InfluxDB's series key limit.
+    MaxKeyLengthExceeded(usize),
 }
 
-impl ErrorKind {
-    /// The message InfluxDB gives.
-    pub fn message(self) -> &'static str {
-        match self {
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = match self {
             Self::MissingMeasurement => "missing measurement",
             Self::MissingTagKey => "missing tag key",
             Self::MissingTagValue => "missing tag value",
@@ -50,7 +58,9 @@ impl ErrorKind {
             Self::MissingFieldValue => "missing field value",
             Self::InvalidFieldFormat => "invalid field format",
             Self::InvalidNumber => "invalid number",
-            Self::ValueOutOfRange => "value out of range",
+            Self::IntegerOutOfRange => "unable to parse integer: value out of range",
+            Self::UnsignedOutOfRange => "unable to parse unsigned: value out of range",
+            Self::InvalidFloat => "invalid float",
             Self::InvalidBoolean => "invalid boolean",
             Self::UnbalancedQuotes => "unbalanced quotes",
             Self::InvalidFieldNameTime => "invalid field name: input field \"time\" is invalid",
@@ -58,43 +68,31 @@ impl ErrorKind {
             Self::TimeOutsideRange => {
                 "time outside range -9223372036854775806 - 9223372036854775806"
             }
-        }
+            Self::MaxKeyLengthExceeded(len) => {
+                return write!(f, "max key length exceeded: {len} > {MAX_KEY_LEN}");
+            }
+        };
+        f.write_str(message)
     }
 }
 
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
-    }
-}
+impl std::error::Error for ErrorKind {}
 
-/// Longest excerpt of a bad line kept in the error.
-const EXCERPT: usize = 100;
+/// How much of a rejected line [`LineError`] keeps.
+pub const LINE_EXCERPT: usize = 100;
 
 /// A rejected line: where, why, and its start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Displays like InfluxDB 1.x: `unable to parse '<line>': <reason>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineError {
-    /// 1-based line number in the request body.
+    /// 1-based line number in the request body (a string value spanning lines counts
+    /// every line it spans).
     pub line: usize,
-    /// Why.
+    /// Why the line was rejected.
     pub kind: ErrorKind,
-    /// The start of the line (at most 100 bytes, lossily UTF-8).
-    pub text: String,
-}
-
-impl LineError {
-    pub(crate) fn new(line: usize, kind: ErrorKind, raw: &[u8]) -> Self {
-        let mut end = raw.len().min(EXCERPT);
-        // Cut on a character boundary when the line is valid UTF-8 there.
-        while end > 0 && end < raw.len() && (raw[end] & 0xC0) == 0x80 {
-            end -= 1;
-        }
-        let mut text = String::from_utf8_lossy(&raw[..end]).into_owned();
-        if end < raw.len() {
-            text.push('…');
-        }
-        Self { line, kind, text }
-    }
+    /// The start of the line, without leading whitespace and the line end.
+    pub text: Excerpt<LINE_EXCERPT>,
 }
 
 impl fmt::Display for LineError {
@@ -103,4 +101,8 @@ impl fmt::Display for LineError {
     }
 }
 
-impl std::error::Error for LineError {}
+impl std::error::Error for LineError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.kind)
+    }
+}

@@ -1,20 +1,42 @@
 //! # sluice-lineproto
 //!
-//! InfluxDB line protocol for Sluice: a single-pass validating parser that writes
-//! canonical line protocol (the gateway's hot path, budgeted at ≤ 200 ns per line), with
-//! InfluxDB 1.x's rules and error messages. No dependencies, so plugins compiled to
-//! `wasm32-wasip2` can use it too.
+//! InfluxDB line protocol for Sluice. The gateway validates each request once and keeps
+//! its canonical form (one point per line, one space between sections, nanosecond
+//! timestamps always present); plugins read that form through a zero-copy view and write
+//! their output with a writer that produces the same form. No dependencies, so plugins
+//! compiled to `wasm32-wasip2` use it too.
 //!
 //! # Layout
 //!
-//! - [`canonicalize`](mod@canonicalize): the validating canonicaliser and its [`Summary`].
+//! - [`canonicalize`](mod@canonicalize): the validating canonicaliser (the gateway's hot
+//!   path) and its [`Summary`].
+//! - `scan` (private): the one-pass validating scanner of a point (InfluxDB 1.x's syntax),
+//!   and `scan::swar`, eight-bytes-at-a-time searches shared with the view.
 //! - [`precision`]: the timestamp units of the v1 and v2 write APIs.
 //! - [`error`]: why a line was rejected ([`ErrorKind`], [`LineError`]).
+//! - [`view`]: [`points`] over a canonical batch, yielding [`Point`]s whose measurement,
+//!   [`Tags`], [`Fields`] and timestamp borrow from the batch ([`Escaped`] text); it
+//!   checks structure only, trusting the batch to be canonical.
+//! - [`writer`]: [`LineWriter`], which builds canonical lines from plain or
+//!   already-escaped input.
+//! - [`excerpt`]: the inline quote of offending input that errors carry.
+//! - `decimal` (private): integer formatting without allocation.
 
 pub mod canonicalize;
+mod decimal;
 pub mod error;
+pub mod excerpt;
 pub mod precision;
+mod scan;
+pub mod view;
+pub mod writer;
 
-pub use canonicalize::{Summary, canonicalize};
-pub use error::{ErrorKind, LineError};
+pub use canonicalize::{MAX_TIMESTAMP, MIN_TIMESTAMP, Summary, canonicalize};
+pub use error::{ErrorKind, LINE_EXCERPT, LineError};
+pub use excerpt::Excerpt;
 pub use precision::Precision;
+pub use view::{
+    Escaped, Field, FieldValue, Fields, Point, Points, Tags, UnescapedBytes, VIEW_EXCERPT,
+    ViewError, ViewErrorKind, points,
+};
+pub use writer::{LineWriter, PointWriter, WRITE_EXCERPT, WriteError, WriteErrorKind};

@@ -22,7 +22,7 @@ impl Precision {
     pub fn from_v1(s: &str) -> Option<Self> {
         match s {
             "" | "n" | "ns" => Some(Self::Nanosecond),
-            "u" | "us" | "µ" | "µs" => Some(Self::Microsecond),
+            "u" | "us" | "µ" => Some(Self::Microsecond),
             "ms" => Some(Self::Millisecond),
             "s" => Some(Self::Second),
             "m" => Some(Self::Minute),
@@ -52,5 +52,66 @@ impl Precision {
             Self::Minute => 60_000_000_000,
             Self::Hour => 3_600_000_000_000,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Precision::{self, *};
+
+    #[test]
+    fn reads_v1_spellings() {
+        for (s, p) in [
+            ("", Nanosecond),
+            ("n", Nanosecond),
+            ("ns", Nanosecond),
+            ("u", Microsecond),
+            ("us", Microsecond),
+            ("µ", Microsecond),
+            ("ms", Millisecond),
+            ("s", Second),
+            ("m", Minute),
+            ("h", Hour),
+        ] {
+            assert_eq!(Precision::from_v1(s), Some(p), "{s:?}");
+        }
+        for s in ["x", "S", "sec", "NS", " s", "µs"] {
+            assert_eq!(Precision::from_v1(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn reads_v2_spellings() {
+        for (s, p) in [
+            ("", Nanosecond),
+            ("ns", Nanosecond),
+            ("us", Microsecond),
+            ("ms", Millisecond),
+            ("s", Second),
+        ] {
+            assert_eq!(Precision::from_v2(s), Some(p), "{s:?}");
+        }
+        for s in ["n", "u", "µ", "m", "h", "x"] {
+            assert_eq!(Precision::from_v2(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn multiplies_to_nanoseconds() {
+        let nanos: Vec<i64> = [Nanosecond, Microsecond, Millisecond, Second, Minute, Hour]
+            .iter()
+            .map(|p| p.nanos())
+            .collect();
+        assert_eq!(
+            nanos,
+            [
+                1,
+                1_000,
+                1_000_000,
+                1_000_000_000,
+                60_000_000_000,
+                3_600_000_000_000
+            ]
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! output, so every output gets every batch and a record is freed only when all have it.
 
 use crate::config::{BufferConfig, BufferKind};
-pub use sluice_buffer::{Consumer, Entry, Error as QueueError, Queue, Stats};
+pub use sluice_buffer::{Consumer, Entry, Error as QueueError, Position, Queue, Stats};
 
 /// Opens the queue described by `config` for the named outputs, logging what recovery
 /// found on disk.

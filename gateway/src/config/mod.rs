@@ -175,6 +175,10 @@ pub struct OutputConfig {
     /// Most bytes (uncompressed) coalesced into one request.
     #[serde(default = "default_batch_bytes")]
     pub batch_bytes: ByteSize,
+    /// Requests in flight at once (acknowledged in order); a store like InfluxDB
+    /// accepts several concurrent writes far faster than one after the other.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
     /// Timeout of one request.
     #[serde(default = "default_timeout", with = "humantime_serde")]
     pub timeout: Duration,
@@ -197,6 +201,9 @@ fn default_batch_points() -> usize {
 }
 fn default_batch_bytes() -> ByteSize {
     ByteSize(4 * 1024 * 1024)
+}
+fn default_concurrency() -> usize {
+    4
 }
 fn default_timeout() -> Duration {
     Duration::from_secs(10)
@@ -290,6 +297,12 @@ impl Config {
                 return Err(ConfigError::Invalid(format!(
                     "outputs.{}: url {:?} must start with http:// or https://",
                     output.name, output.url
+                )));
+            }
+            if output.concurrency == 0 || output.concurrency > 64 {
+                return Err(ConfigError::Invalid(format!(
+                    "outputs.{}: concurrency must be between 1 and 64",
+                    output.name
                 )));
             }
             if output.batch_points == 0 {

@@ -5,39 +5,65 @@ use super::error::IngestError;
 use axum::body::Body;
 use axum::http::{HeaderMap, header};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
+use bytes::BytesMut;
+use http_body_util::BodyExt;
 use std::io::Read;
+use std::time::Duration;
+
+/// Most bytes read and thrown away after refusing an oversized body, so the client can
+/// finish sending and read the 413 instead of seeing its connection reset.
+const DRAIN_MAX: usize = 256 * 1024 * 1024;
+/// Longest time spent draining.
+const DRAIN_TIME: Duration = Duration::from_secs(10);
 
 /// Reads the whole body, decoding `Content-Encoding: gzip`, refusing more than `max` bytes.
 pub(super) async fn read_body(
-    body: Body,
+    mut body: Body,
     headers: &HeaderMap,
     max: usize,
 ) -> Result<Bytes, IngestError> {
     let too_large = IngestError::TooLarge { limit: max };
-    if let Some(len) = headers
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        && len > max as u64
-    {
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        drain(body).await;
         return Err(too_large);
     }
-    let raw = match Limited::new(body, max).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            return Err(too_large);
+    let mut raw = BytesMut::with_capacity(declared.map_or(64 * 1024, |l| l as usize));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| IngestError::BadBody(format!("cannot read body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if raw.len() + data.len() > max {
+                drain(body).await;
+                return Err(too_large);
+            }
+            raw.extend_from_slice(&data);
         }
-        Err(e) => return Err(IngestError::BadBody(format!("cannot read body: {e}"))),
-    };
+    }
+    let raw = raw.freeze();
     if is_gzip(headers) {
         gunzip_capped(&raw, max)
     } else {
         Ok(raw)
     }
+}
+
+/// Reads and discards what is left of a refused body, within bounds.
+async fn drain(mut body: Body) {
+    let discard = async {
+        let mut seen = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                seen += data.len();
+                if seen > DRAIN_MAX {
+                    break;
+                }
+            }
+        }
+    };
+    let _timed_out = tokio::time::timeout(DRAIN_TIME, discard).await;
 }
 
 fn is_gzip(headers: &HeaderMap) -> bool {

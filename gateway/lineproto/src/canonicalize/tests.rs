@@ -1,118 +1,427 @@
-use crate::*;
-fn c(input: &str, p: Precision) -> (String, Summary) {
+//! Table-driven tests of every syntax rule and error of the canonicaliser.
+
+use crate::{ErrorKind, LineError, Precision, Summary, canonicalize};
+
+/// The receive time the tests pass in: 2023-11-14T22:13:20.123456789Z.
+const RECEIVED: i64 = 1_700_000_000_123_456_789;
+
+fn run(input: &str, precision: Precision) -> (String, Summary) {
     let mut out = Vec::new();
-    let s = canonicalize(input.as_bytes(), p, 1_700_000_000_123_456_789, &mut out);
-    (String::from_utf8(out).unwrap(), s)
+    let summary = canonicalize(input.as_bytes(), precision, RECEIVED, &mut out);
+    (String::from_utf8(out).unwrap(), summary)
 }
+
+fn ns(input: &str) -> (String, Summary) {
+    run(input, Precision::Nanosecond)
+}
+
+/// Asserts that `input` is one good point written as `expected`.
+#[track_caller]
+fn good(input: &str, expected: &str) {
+    let (out, s) = ns(input);
+    assert_eq!(out, expected, "input {input:?}: {:?}", s.first_error);
+    assert_eq!((s.points, s.dropped), (1, 0), "input {input:?}");
+}
+
+/// Asserts that `input` is one line rejected for `kind`, with nothing written.
+#[track_caller]
+fn bad(input: &str, kind: ErrorKind) {
+    let (out, s) = ns(input);
+    assert_eq!(
+        (out.as_str(), s.points, s.dropped),
+        ("", 0, 1),
+        "input {input:?}"
+    );
+    assert_eq!(s.first_error.map(|e| e.kind), Some(kind), "input {input:?}");
+}
+
 #[test]
-fn basics() {
-    let ns = Precision::Nanosecond;
-    assert_eq!(c("m v=1 1\n", ns).0, "m v=1 1\n");
-    assert_eq!(c("m v=1", ns).0, "m v=1 1700000000123456789\n");
-    assert_eq!(
-        c("m v=1", Precision::Second).0,
-        "m v=1 1700000000000000000\n"
-    );
-    assert_eq!(
-        c("  m,t=a   v=1i,s=\"a b,c=d\\\"\"   -5  \r\n\n# c\n\r\n", ns).0,
-        "m,t=a v=1i,s=\"a b,c=d\\\"\" -5\n"
-    );
-    assert_eq!(
-        c("m\\ x,t\\,k=a\\ b f\\=x=t 5", ns).0,
-        "m\\ x,t\\,k=a\\ b f\\=x=t 5\n"
-    );
-    assert_eq!(
-        c("m s=\"line1\nline2\" 5\nm v=2 6", ns).0,
-        "m s=\"line1\nline2\" 5\nm v=2 6\n"
-    );
-    for good in [
+fn copies_a_canonical_point_unchanged() {
+    for line in [
+        "m v=1 1",
+        "m,t=a v=1 5",
+        "cpu,host=a,region=eu-west usage=0.5,idle=99i,ok=true,n=\"x\" 1700000000000000123",
+        "m v=1 -5",
+        "m v=1 0",
+        "m v=1 9223372036854775806",
+        "m v=1 -9223372036854775806",
+    ] {
+        good(line, &format!("{line}\n"));
+    }
+}
+
+#[test]
+fn normalises_whitespace_and_line_ends() {
+    for (input, expected) in [
+        ("  m v=1 5", "m v=1 5\n"),
+        ("\t m v=1 5", "m v=1 5\n"),
+        ("m  v=1   5  ", "m v=1 5\n"),
+        ("m,t=a \tv=1 \t5 \t", "m,t=a v=1 5\n"),
+        ("m v=1 5\r\n", "m v=1 5\n"),
+        ("m v=1 5\r", "m v=1 5\n"),
+        ("m v=1 5 \r\n", "m v=1 5\n"),
+        ("m v=1\r\n", "m v=1 1700000000123456789\n"),
+        ("m v=\"a\"\r\n", "m v=\"a\" 1700000000123456789\n"),
+        ("m v=1 007", "m v=1 7\n"),
+        ("m v=1 -0", "m v=1 0\n"),
+        ("m v=1 -007", "m v=1 -7\n"),
+    ] {
+        good(input, expected);
+    }
+}
+
+#[test]
+fn skips_blank_lines_and_comments() {
+    let input = "# comment\n\n   \n\t# indented comment \"with a quote\n\r\nm v=1 5\n#\n\n";
+    let (out, s) = ns(input);
+    assert_eq!(out, "m v=1 5\n");
+    assert_eq!((s.points, s.dropped, s.first_error), (1, 0, None));
+    assert_eq!(ns("").1, Summary::default());
+    assert_eq!(ns("\n\n \r\n").1, Summary::default());
+}
+
+#[test]
+fn keeps_escapes_as_written() {
+    for line in [
+        r"m\ x\,y v=1 5",
+        r"m=x v=1 5",
+        r"m,t\ k\,\==v\ a\,\= f=1 5",
+        r"m f\ k\,\==1 5",
+        r"m,t=a\b v=1 5",
+        r"m\\,t=a\\ f\\=1 5",
+        r"m,t=ü\ é v=1 5",
+        "m,t=\"quoted\" \"f\"=1 5",
+        "m,t=a\tb v=1 5",
+    ] {
+        good(line, &format!("{line}\n"));
+    }
+}
+
+#[test]
+fn keeps_string_values_verbatim() {
+    for line in [
+        r#"m s="" 5"#,
+        r#"m s="a b,c=d" 5"#,
+        r#"m s="say \"hi\"" 5"#,
+        r#"m s="back\\" 5"#,
+        r#"m s="a\b\n" 5"#,
+        r#"m s=" ",t=" = , " 5"#,
+        "m s=\"line1\nline2\n\" 5",
+        "m s=\"a\\\nb\" 5",
+        "m s=\"# not a comment\n# still not\" 5",
+    ] {
+        good(line, &format!("{line}\n"));
+    }
+}
+
+#[test]
+fn counts_lines_inside_strings() {
+    let (out, s) = ns("m s=\"1\n2\n3\" 5\nbad\nm v=1 6");
+    assert_eq!(out, "m s=\"1\n2\n3\" 5\nm v=1 6\n");
+    assert_eq!((s.points, s.dropped), (2, 1));
+    assert_eq!(s.first_error.unwrap().line, 4);
+}
+
+#[test]
+fn accepts_every_value_type() {
+    for value in [
         "1",
+        "-1",
+        "1.5",
         "-1.5",
-        "1e9",
         ".5",
+        "-.5",
         "1.",
+        "1e9",
+        "1E9",
+        "1e+9",
         "-1.5E-3",
-        "1E+5",
+        "1.e5",
+        "0",
+        "00.100",
+        "1234567890123456789012345",
+        "1.7976931348623157e308",
+        "1e-400",
+        "5i",
+        "-5i",
+        "0i",
         "9223372036854775807i",
         "-9223372036854775808i",
+        "0000000000000000000000001i",
+        "5u",
+        "0u",
         "18446744073709551615u",
+        "t",
+        "T",
+        "true",
+        "True",
         "TRUE",
         "f",
+        "F",
+        "false",
         "False",
+        "FALSE",
+        "\"\"",
+        "\"s\"",
     ] {
-        let (o, s) = c(&format!("m v={good} 1"), ns);
-        assert_eq!(s.points, 1, "{good}: {:?}", s.first_error);
-        assert_eq!(o, format!("m v={good} 1\n"));
+        good(&format!("m v={value} 1"), &format!("m v={value} 1\n"));
+        good(
+            &format!("m a=1,v={value},b=2 1"),
+            &format!("m a=1,v={value},b=2 1\n"),
+        );
     }
-    for (bad, kind) in [
-        ("m v=1.2.3", ErrorKind::InvalidNumber),
-        ("m v=1e", ErrorKind::InvalidNumber),
-        ("m v=nan", ErrorKind::InvalidNumber),
-        ("m v=inf", ErrorKind::InvalidNumber),
-        ("m v=tru", ErrorKind::InvalidBoolean),
-        ("m v=9223372036854775808i", ErrorKind::ValueOutOfRange),
-        ("m v=-1u", ErrorKind::InvalidNumber),
-        ("m", ErrorKind::MissingFields),
-        ("m,t=a", ErrorKind::MissingFields),
-        (",t=a v=1", ErrorKind::MissingMeasurement),
-        ("m,=a v=1", ErrorKind::MissingTagKey),
-        ("m,t= v=1", ErrorKind::MissingTagValue),
-        ("m,t v=1", ErrorKind::InvalidTagFormat),
-        ("m =1", ErrorKind::MissingFieldKey),
-        ("m v=", ErrorKind::MissingFieldValue),
-        ("m v= 1", ErrorKind::MissingFieldValue),
-        ("m v", ErrorKind::MissingFieldValue),
-        ("m v=\"abc", ErrorKind::UnbalancedQuotes),
-        ("m time=1 1", ErrorKind::InvalidFieldNameTime),
-        ("m v=1 12a", ErrorKind::BadTimestamp),
-        ("m v=1 1 2", ErrorKind::BadTimestamp),
-        ("m v=1 99999999999999999999", ErrorKind::TimeOutsideRange),
-        ("m v=\"a\"x 1", ErrorKind::InvalidFieldFormat),
-        ("this is not line protocol", ErrorKind::InvalidFieldFormat),
+}
+
+#[test]
+fn rejects_bad_values() {
+    use ErrorKind::*;
+    for (value, kind) in [
+        ("1.2.3", InvalidNumber),
+        ("1e", InvalidNumber),
+        ("1e+", InvalidNumber),
+        ("1e5.5", InvalidNumber),
+        ("-", InvalidNumber),
+        (".", InvalidNumber),
+        ("-.", InvalidNumber),
+        (".e5", InvalidNumber),
+        ("nan", InvalidNumber),
+        ("NaN", InvalidNumber),
+        ("1.5i", InvalidNumber),
+        ("1e5i", InvalidNumber),
+        ("-1u", InvalidNumber),
+        ("1x", InvalidNumber),
+        ("0x10", InvalidNumber),
+        ("1_000", InvalidNumber),
+        ("1ii", InvalidNumber),
+        ("12i3", InvalidNumber),
+        ("1\t", InvalidNumber),
+        ("inf", InvalidBoolean),
+        ("+1", InvalidBoolean),
+        ("abc", InvalidBoolean),
+        ("tru", InvalidBoolean),
+        ("truee", InvalidBoolean),
+        ("T1", InvalidBoolean),
+        ("tRUE", InvalidBoolean),
+        ("yes", InvalidBoolean),
+        ("i", InvalidBoolean),
+        ("9223372036854775808i", IntegerOutOfRange),
+        ("-9223372036854775809i", IntegerOutOfRange),
+        ("99999999999999999999999i", IntegerOutOfRange),
+        ("18446744073709551616u", UnsignedOutOfRange),
+        ("1e400", InvalidFloat),
+        ("-1e309", InvalidFloat),
+        (&format!("1{}", "0".repeat(400)), InvalidFloat),
+        ("\"abc", UnbalancedQuotes),
+        ("\"abc\\\"", UnbalancedQuotes),
+        ("\"a\nb", UnbalancedQuotes),
+        ("\"a\"x", InvalidFieldFormat),
     ] {
-        let (o, s) = c(bad, ns);
-        assert_eq!((o.as_str(), s.points, s.dropped), ("", 0, 1), "{bad}");
-        assert_eq!(s.first_error.unwrap().kind, kind, "{bad}");
+        bad(&format!("m v={value} 1"), kind);
     }
-    let (o, s) = c("m v=1 9223372036854775", Precision::Second);
-    assert_eq!(
-        (o.as_str(), s.first_error.unwrap().kind),
-        ("", ErrorKind::TimeOutsideRange)
+}
+
+#[test]
+fn rejects_bad_structure() {
+    use ErrorKind::*;
+    for (input, kind) in [
+        ("m", MissingFields),
+        ("m ", MissingFields),
+        ("m,t=a", MissingFields),
+        ("m,t=a ", MissingFields),
+        ("m\\ v=1", MissingFields),
+        (",t=a v=1", MissingMeasurement),
+        (" ,t=a v=1", MissingMeasurement),
+        ("m,=a v=1", MissingTagKey),
+        ("m, v=1", MissingTagKey),
+        ("m,t=a, v=1", MissingTagKey),
+        ("m,t=a,", MissingTagKey),
+        ("m,", MissingTagKey),
+        ("m,t= v=1", MissingTagValue),
+        ("m,t=,u=b v=1", MissingTagValue),
+        ("m,t v=1", MissingTagValue),
+        ("m,t,u=b v=1", MissingTagValue),
+        ("m,t", MissingTagValue),
+        ("m,t=", MissingTagValue),
+        ("m,t=a=b v=1", InvalidTagFormat),
+        ("m,t==b v=1", InvalidTagFormat),
+        ("m =1", MissingFieldKey),
+        ("m v=1,=2", MissingFieldKey),
+        ("m v=", MissingFieldValue),
+        ("m v= 1", MissingFieldValue),
+        ("m v=,w=1", MissingFieldValue),
+        ("m v=\r\n", MissingFieldValue),
+        ("m v", InvalidFieldFormat),
+        ("m v=1,w", InvalidFieldFormat),
+        ("m v=1,", InvalidFieldFormat),
+        ("m v=1, w=2", InvalidFieldFormat),
+        ("m ,v=1", InvalidFieldFormat),
+        ("this is not line protocol", InvalidFieldFormat),
+        ("m time=1 1", InvalidFieldNameTime),
+        ("m v=1,time=\"x\"", InvalidFieldNameTime),
+        ("m v=1 12a", BadTimestamp),
+        ("m v=1 1 2", BadTimestamp),
+        ("m v=1 5 x", BadTimestamp),
+        ("m v=1 +5", BadTimestamp),
+        ("m v=1 -", BadTimestamp),
+        ("m v=1 1.5", BadTimestamp),
+        ("m v=1 1e9", BadTimestamp),
+        ("m v=1 5\r5", BadTimestamp),
+        ("m v=1 9223372036854775807", TimeOutsideRange),
+        ("m v=1 -9223372036854775807", TimeOutsideRange),
+        ("m v=1 -9223372036854775808", TimeOutsideRange),
+        ("m v=1 99999999999999999999", TimeOutsideRange),
+    ] {
+        bad(input, kind);
+    }
+    // Fields named like `time` but not `time` are fine.
+    good("m time2=1,Time=2 1", "m time2=1,Time=2 1\n");
+}
+
+#[test]
+fn enforces_the_series_key_limit() {
+    let long = "m".repeat(65_530);
+    good(&format!("{long} v=1 1"), &format!("{long} v=1 1\n"));
+    bad(
+        &format!("{long} abc=1 1"),
+        ErrorKind::MaxKeyLengthExceeded(65_537),
     );
-    let (o, s) = c("a v=1 1\nbad line\nb v=2 2\n\nc\n", ns);
-    assert_eq!(o, "a v=1 1\nb v=2 2\n");
-    assert_eq!((s.points, s.dropped), (2, 2));
+    let longer = "m".repeat(65_536);
+    bad(
+        &format!("{longer} v=1 1"),
+        ErrorKind::MaxKeyLengthExceeded(65_536),
+    );
+}
+
+#[test]
+fn converts_timestamps_of_every_precision() {
+    use Precision::*;
+    for (precision, ts, expected) in [
+        (Nanosecond, "1", "1"),
+        (Microsecond, "1", "1000"),
+        (Millisecond, "-1", "-1000000"),
+        (Second, "1700000000", "1700000000000000000"),
+        (Minute, "2", "120000000000"),
+        (Hour, "2", "7200000000000"),
+        (Second, "9223372036", "9223372036000000000"),
+        (Hour, "-2562047", "-9223369200000000000"),
+    ] {
+        let (out, s) = run(&format!("m v=1 {ts}"), precision);
+        assert_eq!(out, format!("m v=1 {expected}\n"), "{precision:?} {ts}");
+        assert_eq!(s.points, 1);
+    }
+    for (precision, ts) in [
+        (Microsecond, "9223372036854776"),
+        (Second, "9223372037"),
+        (Second, "-9223372037"),
+        (Hour, "2562048"),
+    ] {
+        let (out, s) = run(&format!("m v=1 {ts}"), precision);
+        assert_eq!(out, "", "{precision:?} {ts}");
+        assert_eq!(
+            s.first_error.map(|e| e.kind),
+            Some(ErrorKind::TimeOutsideRange)
+        );
+    }
+}
+
+#[test]
+fn truncates_the_receive_time_to_the_precision() {
+    use Precision::*;
+    for (precision, expected) in [
+        (Nanosecond, 1_700_000_000_123_456_789_i64),
+        (Microsecond, 1_700_000_000_123_456_000),
+        (Millisecond, 1_700_000_000_123_000_000),
+        (Second, 1_700_000_000_000_000_000),
+        (Minute, 1_699_999_980_000_000_000),
+        (Hour, 1_699_999_200_000_000_000),
+    ] {
+        let (out, _) = run("m v=1", precision);
+        assert_eq!(out, format!("m v=1 {expected}\n"), "{precision:?}");
+    }
+    let mut out = Vec::new();
+    canonicalize(b"m v=1", Precision::Second, -1, &mut out);
+    assert_eq!(out, b"m v=1 -1000000000\n");
+    out.clear();
+    canonicalize(b"m v=1", Precision::Hour, i64::MIN, &mut out);
+    assert!(out.starts_with(b"m v=1 -9223"), "no overflow panic");
+}
+
+#[test]
+fn keeps_good_lines_of_a_partial_batch() {
+    let input = "a v=1 1\nbad line\nb v=2 2\n\nc\nd s=\"x\ny\" 3\ne v= 4\nf v=5 5";
+    let (out, s) = ns(input);
+    assert_eq!(out, "a v=1 1\nb v=2 2\nd s=\"x\ny\" 3\nf v=5 5\n");
+    assert_eq!((s.points, s.dropped), (4, 3));
     let e = s.first_error.unwrap();
-    assert_eq!(e.line, 2);
+    assert_eq!((e.line, e.kind), (2, ErrorKind::InvalidFieldFormat));
     assert_eq!(
         e.to_string(),
         "unable to parse 'bad line': invalid field format"
     );
-    let (o, _) = c("m v=1 1\n", Precision::Hour);
-    assert_eq!(o, "m v=1 3600000000000\n");
-    let (o, _) = c("m v=1", Precision::Hour);
-    assert_eq!(o, "m v=1 1699999200000000000\n");
+
+    // The first error is the first bad line, even after a string spanning lines.
+    let (_, s) = ns("d s=\"x\ny\" 3\n  e v= 4  \r\n");
+    let e = s.first_error.unwrap();
+    assert_eq!((e.line, e.text.to_string()), (3, "e v= 4".to_owned()));
 }
+
 #[test]
-fn idempotent_and_no_panic() {
-    let input = "m\\ x,t\\,k=a\\ b f\\=x=t 5\nm s=\"line1\nline2\" 5\n";
-    let (o, _) = c(input, Precision::Nanosecond);
-    let (o2, _) = c(&o, Precision::Nanosecond);
-    assert_eq!(o, o2);
-    let mut seed = 1u64;
-    for _ in 0..20000 {
-        let mut v = Vec::new();
-        for _ in 0..(seed % 40) {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            v.push(b"m v=1,\\\" \n\r=itu0-.e#\t"[(seed >> 33) as usize % 21]);
-        }
-        let mut out = Vec::new();
-        let s = canonicalize(&v, Precision::Nanosecond, 0, &mut out);
-        let mut out2 = Vec::new();
-        let s2 = canonicalize(&out, Precision::Nanosecond, 0, &mut out2);
-        assert_eq!(out, out2, "{:?}", String::from_utf8_lossy(&v));
-        assert_eq!(s.points, s2.points);
+fn drops_a_rejected_line_whole_with_its_strings() {
+    // As InfluxDB splits lines, a bad line's quoted string may span lines.
+    let (out, s) = ns("m v=1x,s=\"a\nb\" 5\nm v=2 3");
+    assert_eq!(out, "m v=2 3\n");
+    assert_eq!((s.points, s.dropped), (1, 1));
+    // An unclosed string takes the rest of the body with it.
+    let (out, s) = ns("m v=1 1\nm s=\"open\nm v=2 2\nm v=3 3");
+    assert_eq!(out, "m v=1 1\n");
+    assert_eq!((s.points, s.dropped), (1, 1));
+    assert_eq!(s.first_error.unwrap().kind, ErrorKind::UnbalancedQuotes);
+    // A backslash never escapes a line feed outside a string.
+    let (out, s) = ns("m,t=a\\\nm v=1 5");
+    assert_eq!(out, "m v=1 5\n");
+    assert_eq!((s.points, s.dropped), (1, 1));
+}
+
+#[test]
+fn reports_the_error_like_influxdb() {
+    let long = format!("m v=1 {}", "9".repeat(200));
+    let (_, s) = ns(&long);
+    let e: LineError = s.first_error.unwrap();
+    assert_eq!(e.line, 1);
+    assert!(e.text.is_truncated());
+    assert_eq!(e.text.as_bytes().len(), 100);
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "unable to parse '{}…': time outside range -9223372036854775806 - 9223372036854775806",
+            &long[..100]
+        )
+    );
+    assert_eq!(
+        ErrorKind::MaxKeyLengthExceeded(70_000).to_string(),
+        "max key length exceeded: 70000 > 65535"
+    );
+    assert_eq!(
+        ns("m time=1").1.first_error.unwrap().to_string(),
+        "unable to parse 'm time=1': invalid field name: input field \"time\" is invalid"
+    );
+}
+
+#[test]
+fn appends_to_the_output() {
+    let mut out = b"x v=0 0\n".to_vec();
+    let s = canonicalize(b"m v=1 1", Precision::Nanosecond, 0, &mut out);
+    assert_eq!(out, b"x v=0 0\nm v=1 1\n");
+    assert_eq!(s.points, 1);
+}
+
+#[test]
+fn is_idempotent_on_its_output() {
+    let input = "  m\\ x,t\\,k=a\\ b f\\=x=t 005\r\nm s=\"line1\nline2\" 5\n# c\nbad\nm v=1.5e3";
+    for precision in [Precision::Nanosecond, Precision::Hour] {
+        let (once, s1) = run(input, precision);
+        let (twice, s2) = ns(&once);
+        assert_eq!(once, twice);
+        assert_eq!((s1.points, s2.points, s2.dropped), (3, 3, 0));
     }
 }

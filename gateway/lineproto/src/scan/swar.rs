@@ -1,0 +1,227 @@
+//! Scanning eight bytes at a time in a `u64` ("SIMD within a register"), in safe and
+//! portable code (the same on x86-64 and wasm32): finding the first of a few bytes, and
+//! reading eight decimal digits at once.
+//!
+//! A lane test marks the bytes of a word that may be of interest; the lowest marked byte
+//! is exact, higher ones may be false hits, so callers check each byte they are given.
+
+/// `0x01` in every byte.
+const LO: u64 = 0x0101_0101_0101_0101;
+/// `0x80` in every byte.
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Marks the bytes of `w` equal to `c`.
+#[inline(always)]
+pub(crate) const fn eq(w: u64, c: u8) -> u64 {
+    let x = w ^ (LO * c as u64);
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// Marks the bytes of `w` below `n` (at most 128): `lt(w, 0x21)` finds spaces, line
+/// feeds and carriage returns (and other control bytes) in one test.
+#[inline(always)]
+pub(crate) const fn lt(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(LO * n as u64) & !w & HI
+}
+
+/// The eight bytes at `i` as a little-endian word (the first byte lowest); past the end
+/// of `b`, bytes read as `0xFF`, which no lane test marks. `None` at or past the end.
+#[inline(always)]
+pub(crate) fn word(b: &[u8], i: usize) -> Option<u64> {
+    if let Some(w) = b.get(i..i.wrapping_add(8)) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(w);
+        return Some(u64::from_le_bytes(bytes));
+    }
+    let rest = b.get(i..).filter(|rest| !rest.is_empty())?;
+    let mut bytes = [0xFF; 8];
+    bytes.get_mut(..rest.len())?.copy_from_slice(rest);
+    Some(u64::from_le_bytes(bytes))
+}
+
+/// Index of the first byte at or after `i` that `lanes` marks and `accept` takes (given
+/// its index and value), or `b.len()`. The marked bytes of a word are walked without
+/// reloading it, so skipping escaped separators and false hits is cheap.
+#[inline(always)]
+pub(crate) fn find(
+    b: &[u8],
+    mut i: usize,
+    lanes: impl Fn(u64) -> u64,
+    mut accept: impl FnMut(usize, u8) -> bool,
+) -> usize {
+    while let Some(w) = word(b, i) {
+        let mut m = lanes(w);
+        while m != 0 {
+            let p = i + (m.trailing_zeros() / 8) as usize;
+            match b.get(p) {
+                Some(&c) if accept(p, c) => return p,
+                Some(_) => m &= m - 1,
+                None => return b.len(),
+            }
+        }
+        i += 8;
+    }
+    b.len()
+}
+
+/// Marks the bytes that may end a run of plain name bytes: a backslash, `,`, `=`, or a
+/// byte below `!` (space, LF, CR, tab, ...; callers skip those that do not matter).
+#[inline(always)]
+fn name_lanes(w: u64) -> u64 {
+    lt(w, b'!') | eq(w, b',') | eq(w, b'=') | eq(w, b'\\')
+}
+
+/// The first byte at or after `i` that may end a run of plain name bytes (see
+/// [`name_lanes`]), or `b.len()`.
+#[inline(always)]
+pub(crate) fn name_stop(b: &[u8], i: usize) -> usize {
+    find(b, i, name_lanes, |_, _| true)
+}
+
+/// The first quote or backslash at or after `i` (where a string may end), or `b.len()`.
+#[inline(always)]
+pub(crate) fn string_stop(b: &[u8], i: usize) -> usize {
+    find(
+        b,
+        i,
+        |w| eq(w, b'"') | eq(w, b'\\'),
+        |_, c| c == b'"' || c == b'\\',
+    )
+}
+
+/// The first line feed at or after `i`, or `b.len()`.
+#[inline(always)]
+pub(crate) fn line_feed(b: &[u8], i: usize) -> usize {
+    find(b, i, |w| eq(w, b'\n'), |_, _| true)
+}
+
+/// The value of the eight ASCII digits in `w` (first digit in the lowest byte), or
+/// `None` if they are not all digits.
+#[inline(always)]
+fn eight_digits(w: u64) -> Option<u64> {
+    // Each byte is a digit when its high nibble is 3 and adding 6 keeps it there.
+    let all_digits = (w & 0xF0F0_F0F0_F0F0_F0F0)
+        | ((w.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
+        == 0x3030_3030_3030_3030 | 0x0303_0303_0303_0303;
+    if !all_digits {
+        return None;
+    }
+    let v = w - 0x3030_3030_3030_3030;
+    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((v.wrapping_mul(10_000) + (v >> 32)) & 0xFFFF_FFFF)
+}
+
+/// Reads the decimal digits at `i` as a `u64`: returns the index of the first
+/// non-digit and the value, `None` when it overflows.
+#[inline]
+pub(crate) fn decimal(b: &[u8], start: usize) -> (usize, Option<u64>) {
+    let mut i = start;
+    let mut value = 0u64;
+    // Wrapping is harmless below 20 digits (they fit a u64); longer runs are read again.
+    while let Some(digits) = b
+        .get(i..i.wrapping_add(8))
+        .and_then(|w| w.first_chunk::<8>())
+        .and_then(|w| eight_digits(u64::from_le_bytes(*w)))
+    {
+        value = value.wrapping_mul(100_000_000).wrapping_add(digits);
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
+    }
+    if i - start < 20 {
+        return (i, Some(value));
+    }
+    let checked = b
+        .get(start..i)
+        .unwrap_or_default()
+        .iter()
+        .try_fold(0u64, |v, &c| {
+            v.checked_mul(10)?
+                .checked_add(u64::from(c.wrapping_sub(b'0')))
+        });
+    (i, checked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_first_stop_in_and_after_a_word() {
+        for (input, at) in [
+            (&b"abcdefghij,k"[..], 10),
+            (b"ab=cdefghij,k", 2),
+            (b"abcdefgh", 8),
+            (b"", 0),
+            (b"abcdefg\\", 7),
+            (b"\xFF\x80\x81 x", 3),
+            (b"!-+,", 3),
+        ] {
+            assert_eq!(name_stop(input, 0), at, "{input:?}");
+        }
+        assert_eq!(name_stop(b"a,b,c", 2), 3);
+        assert_eq!(name_stop(b"a,b", 9), 3);
+        assert_eq!(name_stop(b"ab\tc", 0), 2, "a control byte is a candidate");
+        assert_eq!(string_stop(b"abc def, =\"x", 0), 10);
+        assert_eq!(string_stop(b"abc\\", 0), 3);
+        assert_eq!(line_feed(b"0123456789abcdef\n", 0), 16);
+    }
+
+    #[test]
+    fn finds_every_byte_in_every_lane() {
+        for len in 1..20 {
+            for at in 0..len {
+                for c in [b' ', b'\n', b'\r', b',', b'=', b'\\'] {
+                    let mut v = vec![b'a'; len];
+                    v[at] = c;
+                    assert_eq!(name_stop(&v, 0), at, "{len} {at} {c}");
+                    assert_eq!(name_stop(&v, at + 1), len);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn accept_skips_false_hits() {
+        // `lt(w, b'#')` marks `!` and control bytes too; accept keeps only quotes.
+        let b = b"a!b\tc d\"e";
+        let q = find(b, 0, |w| lt(w, b'#'), |_, c| c == b'"');
+        assert_eq!(q, 7);
+        assert_eq!(find(b, 0, |w| lt(w, b'#'), |_, c| c == b'x'), b.len());
+    }
+
+    #[test]
+    fn reads_digits_eight_at_a_time() {
+        for text in [
+            "0",
+            "7",
+            "12345678",
+            "1700000000000000123",
+            "18446744073709551615",
+        ] {
+            let (end, v) = decimal(text.as_bytes(), 0);
+            assert_eq!((end, v), (text.len(), text.parse().ok()), "{text}");
+        }
+        assert_eq!(decimal(b"18446744073709551616", 0), (20, None));
+        assert_eq!(
+            decimal(b"00000000000000000000000000042 ", 0),
+            (29, Some(42))
+        );
+        assert_eq!(decimal(b"1234567/9", 0), (7, Some(1_234_567)));
+        assert_eq!(decimal(b"12345678:", 0), (8, Some(12_345_678)));
+        assert_eq!(decimal(b"x", 0), (0, Some(0)));
+        for c in 0..=255u8 {
+            let mut w = *b"11111111";
+            w[3] = c;
+            let expect = c.is_ascii_digit();
+            assert_eq!(eight_digits(u64::from_le_bytes(w)).is_some(), expect, "{c}");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The tags of a point.
+
+use super::escaped::{Context, Escaped};
+use crate::scan::swar;
+
+/// Index of the first `sep` in `s` that no backslash escapes (or `s.len()`).
+#[inline]
+pub(super) fn find_unescaped(s: &[u8], sep: u8) -> usize {
+    swar::find(s, 0, |w| swar::eq(w, sep), |i, _| !escaped(s, i))
+}
+
+/// Whether `s[i]` is escaped: an odd run of backslashes before it.
+#[inline]
+pub(super) fn escaped(s: &[u8], i: usize) -> bool {
+    let before = s.get(..i).unwrap_or_default();
+    before.last() == Some(&b'\\')
+        && before.iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
+}
+
+/// Whether a name needs no unescaping to be compared: raw bytes equal it exactly when
+/// the unescaped text does.
+#[inline]
+pub(super) fn is_plain_name(s: &[u8]) -> bool {
+    !s.iter().any(|&c| matches!(c, b',' | b'=' | b' ' | b'\\'))
+}
+
+/// Iterator over `(key, value)` of a point's tags, in the order written.
+///
+/// Walks the separators of the tag set eight bytes at a time, keeping the current word's
+/// candidates between tags.
+#[derive(Debug, Clone)]
+pub struct Tags<'a> {
+    /// The tag set as written (`k=v,k2=v2`).
+    raw: &'a [u8],
+    /// Where the next tag starts.
+    pos: usize,
+    /// Start of the word whose candidates are in `lanes`.
+    base: usize,
+    /// Candidate `=` and `,` bytes of that word not looked at yet.
+    lanes: u64,
+}
+
+/// Marks `=` and `,` in a word.
+#[inline(always)]
+fn separators(w: u64) -> u64 {
+    swar::eq(w, b'=') | swar::eq(w, b',')
+}
+
+impl<'a> Tags<'a> {
+    pub(super) fn new(raw: &'a [u8]) -> Self {
+        Self {
+            raw,
+            pos: 0,
+            base: 0,
+            lanes: swar::word(raw, 0).map_or(0, separators),
+        }
+    }
+
+    /// The next unescaped `=` or `,` (or the end).
+    #[inline(always)]
+    fn next_separator(&mut self) -> usize {
+        loop {
+            while self.lanes != 0 {
+                let p = self.base + (self.lanes.trailing_zeros() / 8) as usize;
+                self.lanes &= self.lanes - 1;
+                match self.raw.get(p) {
+                    Some(b'=' | b',') if !escaped(self.raw, p) => return p,
+                    Some(_) => {}
+                    None => return self.raw.len(),
+                }
+            }
+            self.base += 8;
+            match swar::word(self.raw, self.base) {
+                Some(w) => self.lanes = separators(w),
+                None => return self.raw.len(),
+            }
+        }
+    }
+
+    /// The next tag as offsets into the tag set: its start, the end of its key (its `=`)
+    /// and its end (its `,` or the end of the set).
+    #[inline(always)]
+    pub(crate) fn next_span(&mut self) -> Option<(usize, usize, usize)> {
+        let start = self.pos;
+        if start >= self.raw.len() {
+            return None;
+        }
+        let key_end = self.next_separator();
+        let end = if self.raw.get(key_end) == Some(&b'=') {
+            // A further `=` before the comma is not canonical; it stays in the value.
+            loop {
+                let p = self.next_separator();
+                if self.raw.get(p) != Some(&b'=') {
+                    break p;
+                }
+            }
+        } else {
+            key_end
+        };
+        self.pos = end + 1;
+        Some((start, key_end, end))
+    }
+
+    /// The first tag's value whose key's unescaped text is `key`.
+    #[inline]
+    pub(super) fn find_value(mut self, key: &[u8]) -> Option<Escaped<'a>> {
+        let plain = is_plain_name(key);
+        while let Some((start, key_end, end)) = self.next_span() {
+            let name = self.raw.get(start..key_end).unwrap_or_default();
+            let found = if plain {
+                name == key
+            } else {
+                Escaped::new(name, Context::Name).eq_bytes(key)
+            };
+            if found {
+                let value = self.raw.get(key_end + 1..end).unwrap_or_default();
+                return Some(Escaped::new(value, Context::Name));
+            }
+        }
+        None
+    }
+}
+
+impl<'a> Iterator for Tags<'a> {
+    type Item = (Escaped<'a>, Escaped<'a>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let (start, key_end, end) = self.next_span()?;
+        let key = self.raw.get(start..key_end).unwrap_or_default();
+        let value = self.raw.get(key_end + 1..end).unwrap_or_default();
+        Some((
+            Escaped::new(key, Context::Name),
+            Escaped::new(value, Context::Name),
+        ))
+    }
+}
+
+impl std::iter::FusedIterator for Tags<'_> {}
