@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Sluice test on a fresh machine: installs what the tests need when it is
-# missing (the wasm target, Debian's influxdb + influxdb-client), builds everything once
-# in the release profile (tests and benches share it), then runs the whole test suite.
+# missing (the wasm target, Debian's influxdb + influxdb-client), builds the plugins as
+# wasm components and everything else once in the release profile (tests and benches
+# share it), then runs the whole test suite, the plugins' native tests included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +32,13 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 influxd version
 
+say "plugins (wasm32-wasip2 components the tests load)"
+cargo build --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml
+ls -l plugins/target/wasm32-wasip2/release/*.wasm
+
 say "build"
 cargo build --release --workspace --all-targets
 
 say "test"
 cargo test --release --workspace
+cargo test --release --manifest-path plugins/Cargo.toml

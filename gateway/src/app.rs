@@ -4,7 +4,7 @@
 //! buffer).
 
 use crate::buffer;
-use crate::chain::Chain;
+use crate::chain::{self, ChainError};
 use crate::config::{Api, Config};
 use crate::dead_letter::{DeadLetterError, DeadLetters};
 use crate::forward::{Forwarder, OutputHealth, Sender};
@@ -26,6 +26,10 @@ pub enum AppError {
     /// The dead-letter directory is unusable.
     #[error(transparent)]
     DeadLetter(#[from] DeadLetterError),
+    /// The plugin chain could not be built (a plugin failed to load or rejected its
+    /// config).
+    #[error(transparent)]
+    Chain(#[from] ChainError),
     /// A listener could not bind.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -47,10 +51,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     let metrics = Arc::new(Metrics::new());
     let dead_letters = Arc::new(DeadLetters::open(&config.dead_letter_dir())?);
     let output_names: Vec<String> = config.outputs.iter().map(|o| o.name.clone()).collect();
+    let chain = load_chain(&config, &metrics).await?;
     let queue = buffer::open(&config.buffer, &output_names)?;
     let pipeline = Arc::new(Pipeline::new(
-        Chain::empty(),
+        chain,
         queue.clone(),
+        Arc::clone(&dead_letters),
         Arc::clone(&metrics),
     ));
     let http = reqwest::Client::builder()
@@ -132,7 +138,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     );
 
     let server_shutdown = shutdown.clone();
-    let server = axum::serve(listener, ingest::router(state))
+    let app = ingest::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, app)
         .with_graceful_shutdown(async move { server_shutdown.cancelled().await });
     let server = tokio::spawn(async move { server.await });
     shutdown.cancelled().await;
@@ -153,6 +160,18 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     }
     tracing::info!("sluice stopped");
     Ok(())
+}
+
+/// Compiles and initialises every plugin off the async threads.
+async fn load_chain(config: &Config, metrics: &Arc<Metrics>) -> Result<chain::Chain, AppError> {
+    let config = config.clone();
+    let metrics = Arc::clone(metrics);
+    match tokio::task::spawn_blocking(move || chain::load(&config, metrics)).await {
+        Ok(loaded) => Ok(loaded?),
+        Err(join) => Err(AppError::Serve(std::io::Error::other(format!(
+            "loading the plugin chain failed: {join}"
+        )))),
+    }
 }
 
 /// Tells the operator at start-up when an output is unreachable: writes are still

@@ -1,6 +1,6 @@
 //! The command line (DESIGN §4).
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Sluice: an InfluxDB-compatible metrics gateway with WebAssembly plugins.
@@ -27,6 +27,18 @@ pub enum Command {
         #[arg(short, long, default_value = "sluice.toml")]
         config: PathBuf,
     },
+    /// Inspect and replay dead-lettered batches.
+    Dlq {
+        /// What to do.
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+    /// Write, build and try plugins.
+    Plugin {
+        /// What to do.
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
     /// Load generator that behaves like N load-test nodes (loopback targets only).
     Bench {
         /// Target base URL (a Sluice or an InfluxDB).
@@ -51,4 +63,77 @@ pub enum Command {
         #[arg(long)]
         allow_remote: bool,
     },
+}
+
+/// `sluice dlq …`.
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// Show the dead-lettered batches as a table.
+    List {
+        /// Configuration file (names the dead-letter directory).
+        #[arg(short, long, default_value = "sluice.toml")]
+        config: PathBuf,
+    },
+    /// Run entries through the current plugin chain into the buffer, removing each only
+    /// once it is there. Stop the gateway first: the buffer is locked while it runs.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["ids", "all"])))]
+    Replay {
+        /// Configuration file (chain, buffer, dead-letter directory).
+        #[arg(short, long, default_value = "sluice.toml")]
+        config: PathBuf,
+        /// Entry to replay (repeatable).
+        #[arg(long = "id", value_name = "ID")]
+        ids: Vec<String>,
+        /// Replay every entry, oldest first.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// `sluice plugin …`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Scaffold a plugin crate that uses plugin-sdk; its test passes as generated.
+    New {
+        /// Crate name (letters, digits, '-', '_'); also the directory created.
+        name: String,
+        /// Path of the plugin-sdk crate to depend on; by default the SDK of the source
+        /// tree this sluice was built from, or $SLUICE_SDK_PATH.
+        #[arg(long, env = "SLUICE_SDK_PATH")]
+        sdk: Option<PathBuf>,
+    },
+    /// Build a plugin crate as a component (cargo build --release --target wasm32-wasip2)
+    /// and print the component's path and size.
+    Build {
+        /// The plugin crate's directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Run one plugin over line protocol and print its output, its kv/blob writes and the
+    /// time it took per point.
+    Test(PluginTestArgs),
+}
+
+/// `sluice plugin test …`.
+#[derive(Debug, Args)]
+pub struct PluginTestArgs {
+    /// The component.
+    pub wasm: PathBuf,
+    /// A config entry, `key=value`; the value is read as JSON when it parses
+    /// (`tags=["node"]`, `n=3`), as a string otherwise (repeatable).
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    pub config: Vec<String>,
+    /// Line protocol to run, a file or `-` for stdin.
+    #[arg(long, default_value = "-")]
+    pub input: String,
+    /// Database in the plugin's context.
+    #[arg(long, default_value = "test")]
+    pub db: String,
+    /// Run the batch this many times and report the fastest (output and effects are
+    /// those of the first run).
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+    /// Longest one run may take.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
 }

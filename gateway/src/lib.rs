@@ -26,5 +26,6 @@ pub mod forward;
 pub mod ingest;
 pub mod loadgen;
 pub mod pipeline;
+pub mod replay;
 pub mod shutdown;
 pub mod telemetry;

@@ -1,8 +1,11 @@
-//! The `sluice` binary: parses the command line and runs the gateway.
+//! The `sluice` binary: parses the command line and runs the gateway or one of the
+//! tools (`commands`).
+
+mod commands;
 
 use anyhow::Context as _;
 use clap::Parser;
-use sluice::cli::{Cli, Command};
+use sluice::cli::{Cli, Command, DlqCommand, PluginCommand};
 use sluice::config::Config;
 use std::process::ExitCode;
 
@@ -65,17 +68,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Check { config: path } => {
-            let config = Config::load(&path)?;
-            println!(
-                "{}: ok ({} output(s), {} udp listener(s), buffer {:?} at {})",
-                path.display(),
-                config.outputs.len(),
-                config.udp.len(),
-                config.buffer.kind,
-                config.buffer.dir.display()
-            );
-            Ok(())
-        }
+        Command::Check { config } => commands::check::run(&config),
+        Command::Dlq { command } => match command {
+            DlqCommand::List { config } => commands::dlq::list(&config),
+            DlqCommand::Replay { config, ids, all } => commands::dlq::replay(&config, ids, all),
+        },
+        Command::Plugin { command } => match command {
+            PluginCommand::New { name, sdk } => commands::plugin_new::run(&name, sdk),
+            PluginCommand::Build { dir } => commands::plugin_build::run(&dir).map(|_| ()),
+            PluginCommand::Test(args) => commands::plugin_test::run(&args),
+        },
     }
 }

@@ -1,11 +1,13 @@
 //! The path every accepted batch takes, shared by HTTP and UDP ingest: plugin chain, then
-//! a durable append to the buffer. When `accept` returns `Ok`, the batch is on disk.
+//! a durable append to the buffer. When `accept` returns `Ok`, the batch is on disk: in
+//! the buffer, or in the dead-letter store when a plugin failed on it.
 
 use crate::batch::Batch;
 use crate::buffer::{Queue, QueueError};
-use crate::chain::{Chain, ChainOutcome};
+use crate::chain::{Chain, ChainOutcome, Origin, PluginFailure};
+use crate::dead_letter::{DeadLetterError, DeadLetters, NewEntry};
 use crate::telemetry::Metrics;
-use crate::telemetry::events::{BatchAccepted, BufferFull};
+use crate::telemetry::events::{BatchAccepted, BufferFull, DeadLettered};
 use std::sync::Arc;
 
 /// Why a batch was not accepted.
@@ -20,12 +22,21 @@ pub enum AcceptError {
     /// The buffer could not store the batch (disk error): 500, nothing acknowledged.
     #[error("buffer error: {0}")]
     Buffer(QueueError),
+    /// A plugin's dependency (`kv`, `blob`) is unavailable: the client must retry later
+    /// (503).
+    #[error("plugin {plugin:?} cannot process the batch now: {error}", plugin = .0.plugin, error = .0.error)]
+    Unavailable(PluginFailure),
+    /// A plugin failed on the batch and the dead-letter store could not keep it: 500,
+    /// nothing acknowledged.
+    #[error("dead-letter store error: {0}")]
+    DeadLetter(DeadLetterError),
 }
 
 /// Chain plus buffer, shared by every ingest task.
 pub struct Pipeline {
     chain: Chain,
     queue: Queue,
+    dead_letters: Arc<DeadLetters>,
     metrics: Arc<Metrics>,
 }
 
@@ -39,10 +50,16 @@ impl std::fmt::Debug for Pipeline {
 
 impl Pipeline {
     /// Assembles the pipeline.
-    pub fn new(chain: Chain, queue: Queue, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        chain: Chain,
+        queue: Queue,
+        dead_letters: Arc<DeadLetters>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
             chain,
             queue,
+            dead_letters,
             metrics,
         }
     }
@@ -62,15 +79,29 @@ impl Pipeline {
         &self.metrics
     }
 
-    /// Runs the batch through the chain and appends the result durably.
-    /// `received_bytes` is what the client sent (decoded), for metrics.
-    pub async fn accept(&self, batch: Batch, received_bytes: usize) -> Result<(), AcceptError> {
+    /// Runs the batch through the chain and appends the result durably (or keeps it in
+    /// the dead-letter store when a plugin failed on it). `received_bytes` is what the
+    /// client sent (decoded), for metrics.
+    pub async fn accept(
+        &self,
+        batch: Batch,
+        received_bytes: usize,
+        origin: &Origin,
+    ) -> Result<(), AcceptError> {
         let points = batch.points();
         if points == 0 {
             return Ok(());
         }
-        let ChainOutcome::Forward(batch) = self.chain.run(batch).await;
-        if batch.points() > 0 {
+        let batch = match self.chain.run(batch, origin).await {
+            ChainOutcome::Forward(batch) => Some(batch),
+            ChainOutcome::DeadLetter { batch, failure } => {
+                self.dead_letter(batch, failure).await?;
+                None
+            }
+            ChainOutcome::Dropped { .. } => None,
+            ChainOutcome::Unavailable(failure) => return Err(AcceptError::Unavailable(failure)),
+        };
+        if let Some(batch) = batch.filter(|b| b.points() > 0) {
             match self.queue.append(batch.record()).await {
                 Ok(()) => {}
                 Err(e @ QueueError::Full { .. }) => {
@@ -86,6 +117,42 @@ impl Pipeline {
         BatchAccepted {
             points,
             bytes: received_bytes,
+        }
+        .emit(&self.metrics);
+        Ok(())
+    }
+
+    /// Keeps a batch a plugin failed on in the dead-letter store, durably.
+    async fn dead_letter(&self, batch: Batch, failure: PluginFailure) -> Result<(), AcceptError> {
+        let store = Arc::clone(&self.dead_letters);
+        let points = batch.points();
+        let stored = tokio::task::spawn_blocking(move || {
+            let id = store.put(&NewEntry {
+                stage: "plugin",
+                source: &failure.plugin,
+                plugin_sha256: failure.sha256.as_deref(),
+                batch: &batch,
+                error: &failure.error,
+            })?;
+            Ok::<_, DeadLetterError>((id, failure))
+        })
+        .await;
+        let (id, failure) = match stored {
+            Ok(Ok(done)) => done,
+            Ok(Err(e)) => return Err(AcceptError::DeadLetter(e)),
+            Err(join) => {
+                return Err(AcceptError::DeadLetter(DeadLetterError::Io {
+                    path: self.dead_letters.dir().to_owned(),
+                    source: std::io::Error::other(join.to_string()),
+                }));
+            }
+        };
+        DeadLettered {
+            stage: "plugin",
+            source: &failure.plugin,
+            points,
+            error: &failure.error,
+            id: &id,
         }
         .emit(&self.metrics);
         Ok(())

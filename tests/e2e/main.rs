@@ -13,6 +13,8 @@ mod forward;
 mod harness;
 mod ingest;
 mod lifecycle;
+mod plugin_cli;
+mod plugins;
 mod precision;
 mod query;
 mod udp;

@@ -23,6 +23,8 @@ pub struct SluiceConfig {
     dead_letter_dir: Option<String>,
     /// `[[udp]]` tables, rendered.
     udp: Vec<String>,
+    /// `[[plugins]]` tables, rendered.
+    plugins: Vec<String>,
     /// `[[outputs]]` tables, rendered.
     outputs: Vec<String>,
     /// `[log] level`.
@@ -40,6 +42,7 @@ impl Default for SluiceConfig {
             segment_size: None,
             dead_letter_dir: None,
             udp: Vec::new(),
+            plugins: Vec::new(),
             outputs: Vec::new(),
             log_level: "info".to_owned(),
         }
@@ -107,6 +110,23 @@ impl SluiceConfig {
         self
     }
 
+    /// A `[[plugins]]` entry running the component at `wasm`, with `extra` TOML lines
+    /// (e.g. `config = { tags = ["node"] }`, `timeout = "500ms"`, `on_error = "drop"`).
+    pub fn plugin(mut self, name: &str, wasm: &std::path::Path, extra: &str) -> Self {
+        self.plugins.push(format!(
+            "[[plugins]]\nname = {}\nwasm = {}\n{extra}",
+            quote(name),
+            quote(&wasm.to_string_lossy())
+        ));
+        self
+    }
+
+    /// Removes every `[[plugins]]` entry (an empty chain).
+    pub fn without_plugins(mut self) -> Self {
+        self.plugins.clear();
+        self
+    }
+
     /// An `api = "v1"` output.
     pub fn output_v1(self, name: &str, url: &str) -> Self {
         self.output(name, url, "api = \"v1\"\n")
@@ -146,8 +166,11 @@ impl SluiceConfig {
             quote(&self.max_body),
             tokens.join(", ")
         );
-        for table in &self.udp {
+        for table in self.udp.iter().chain(&self.plugins) {
             out.push_str(table);
+            if !table.ends_with('\n') {
+                out.push('\n');
+            }
             out.push('\n');
         }
         let _ = writeln!(out, "[buffer]\nkind = {}", quote(&self.buffer_kind));

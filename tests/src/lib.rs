@@ -14,6 +14,7 @@
 //! - [`lines`] — [`Point`], its line-protocol encoding with every escape, and the generated
 //!   loads ([`flood_points`], [`mixed_points`], [`escaped_lines`]).
 //! - [`series`] — InfluxQL JSON results back into [`Point`]s, and point-set comparison.
+//! - [`plugins`] — [`plugin_wasm`]: the built plugin components.
 //! - [`metrics`] — reading values out of the Prometheus text of `/metrics`.
 //! - [`buffer_files`] — the on-disk buffer's files, for crash-recovery tests.
 //! - [`process`] — child processes with a log file; [`ports`] — free loopback ports;
@@ -26,6 +27,7 @@ pub mod http;
 pub mod influxd;
 pub mod lines;
 pub mod metrics;
+pub mod plugins;
 pub mod ports;
 pub mod process;
 pub mod series;
@@ -40,6 +42,7 @@ pub use lines::{
     FieldValue, Point, escaped_lines, flood_lines, flood_points, mixed_points, now_ns, to_lines,
 };
 pub use metrics::metric_sum;
+pub use plugins::plugin_wasm;
 pub use ports::{dead_url, free_tcp_port, free_udp_port};
 pub use series::{assert_subset, diff_summary};
 pub use sluice::{SluiceBuilder, TestSluice};

@@ -130,6 +130,54 @@ impl HostError {
             | Self::InvalidOutput { plugin, .. } => Some(plugin),
         }
     }
+
+    /// A short, stable name of the failure, for metric labels: `engine`, `io`,
+    /// `compile`, `link`, `init`, `trap`, `timeout`, `memory_limit`, `rejected`,
+    /// `unavailable` or `invalid_output`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let e = sluice_host::HostError::Timeout { plugin: "p".into(), after: Duration::from_secs(1) };
+    /// assert_eq!(e.kind(), "timeout");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Engine { .. } => "engine",
+            Self::Io { .. } => "io",
+            Self::Compile { .. } => "compile",
+            Self::Link { .. } => "link",
+            Self::Init { .. } => "init",
+            Self::Trap { .. } => "trap",
+            Self::Timeout { .. } => "timeout",
+            Self::MemoryLimit { .. } => "memory_limit",
+            Self::PluginError {
+                retryable: false, ..
+            } => "rejected",
+            Self::PluginError {
+                retryable: true, ..
+            } => "unavailable",
+            Self::InvalidOutput { .. } => "invalid_output",
+        }
+    }
+
+    /// Whether the same batch may succeed later: the plugin said something it depends
+    /// on (`kv`, `blob`) is unavailable.
+    ///
+    /// ```
+    /// let e = sluice_host::HostError::PluginError {
+    ///     plugin: "p".into(), message: "kv down".into(), retryable: true,
+    /// };
+    /// assert!(e.is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::PluginError {
+                retryable: true,
+                ..
+            }
+        )
+    }
 }
 
 fn stderr_suffix(stderr: &str) -> String {

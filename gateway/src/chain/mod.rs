@@ -1,36 +1,203 @@
 //! The plugin chain: every accepted batch passes through the configured WebAssembly
 //! plugins, in order, before it is appended to the buffer (so a 204 still means "durably
-//! accepted, transformed"). This stage is empty until plugins are configured: the batch
-//! passes through untouched, without a copy.
+//! accepted, transformed"). With no plugins configured the batch passes through
+//! untouched, without a copy.
+//!
+//! Plugins run on blocking threads, at most one batch per worker at a time; each worker
+//! holds one instance of every plugin (`pool`). A plugin that fails on a batch sends it
+//! down that plugin's `on_error` path (`outcome`); `load` builds the chain from the
+//! configuration.
 
-use crate::batch::Batch;
+mod load;
+mod outcome;
+mod pool;
 
-/// What the chain did with a batch.
+pub use load::{ChainError, load};
+pub use outcome::{ChainOutcome, Origin, PluginFailure};
+
+use crate::batch::{Batch, BatchBuilder};
+use crate::config::OnError;
+use crate::telemetry::Metrics;
+use crate::telemetry::events::{PluginFailed, PluginRan};
+use pool::InstancePool;
+use sluice_host::{Plugin, PluginInstance};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Semaphore;
+
+/// One plugin of the chain and what to do when it fails.
 #[derive(Debug)]
-pub enum ChainOutcome {
-    /// Forward this (possibly rewritten) batch to the buffer.
-    Forward(Batch),
+pub struct Stage {
+    /// The loaded plugin.
+    pub plugin: Plugin,
+    /// Its `on_error` path.
+    pub on_error: OnError,
 }
 
-/// The ordered plugins every batch runs through.
-#[derive(Debug, Default)]
+/// The ordered plugins every batch runs through. Cloning is cheap; clones share the
+/// plugins and their instances.
+#[derive(Debug, Clone)]
 pub struct Chain {
+    inner: Option<Arc<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    stages: Vec<Stage>,
     names: Vec<String>,
+    pool: InstancePool,
+    workers: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
 }
 
 impl Chain {
     /// A chain with no plugins: batches pass through unchanged.
     pub fn empty() -> Self {
-        Self::default()
+        Self { inner: None }
+    }
+
+    /// A chain of `stages`, run by at most `workers` batches at once.
+    pub fn new(stages: Vec<Stage>, workers: usize, metrics: Arc<Metrics>) -> Self {
+        if stages.is_empty() {
+            return Self::empty();
+        }
+        let names = stages.iter().map(|s| s.plugin.name().to_owned()).collect();
+        Self {
+            inner: Some(Arc::new(Inner {
+                pool: InstancePool::new(stages.len()),
+                names,
+                stages,
+                workers: Arc::new(Semaphore::new(workers.max(1))),
+                metrics,
+            })),
+        }
     }
 
     /// Plugin names in order (for `/health`).
     pub fn names(&self) -> &[String] {
-        &self.names
+        match &self.inner {
+            Some(inner) => &inner.names,
+            None => &[],
+        }
     }
 
-    /// Runs `batch` through every plugin.
-    pub async fn run(&self, batch: Batch) -> ChainOutcome {
-        ChainOutcome::Forward(batch)
+    /// Runs `batch` through every plugin, on a blocking thread.
+    pub async fn run(&self, batch: Batch, origin: &Origin) -> ChainOutcome {
+        let Some(inner) = &self.inner else {
+            return ChainOutcome::Forward(batch);
+        };
+        // The semaphore is never closed, so acquiring only fails if it were.
+        let Ok(permit) = Arc::clone(&inner.workers).acquire_owned().await else {
+            return ChainOutcome::Forward(batch);
+        };
+        let inner = Arc::clone(inner);
+        let origin = origin.clone();
+        let original = batch.clone();
+        let ran = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            inner.run_blocking(batch, &origin)
+        })
+        .await;
+        match ran {
+            Ok(outcome) => outcome,
+            // Only a panic in the host (not in a plugin: those are traps) gets here.
+            Err(join) => ChainOutcome::DeadLetter {
+                batch: original,
+                failure: PluginFailure {
+                    plugin: "chain".to_owned(),
+                    sha256: None,
+                    kind: "host_panic",
+                    error: format!("the plugin host failed: {join}"),
+                },
+            },
+        }
     }
+
+    /// Runs `batch` through every plugin on the calling thread (for `sluice dlq replay`
+    /// and tests).
+    pub fn run_blocking(&self, batch: Batch, origin: &Origin) -> ChainOutcome {
+        match &self.inner {
+            Some(inner) => inner.run_blocking(batch, origin),
+            None => ChainOutcome::Forward(batch),
+        }
+    }
+}
+
+impl Inner {
+    fn run_blocking(&self, batch: Batch, origin: &Origin) -> ChainOutcome {
+        let ctx = origin.host_context(batch.context());
+        let mut set = self.pool.take();
+        // `None`: the batch's own lines (no plugin has rewritten them yet).
+        let mut current: Option<Vec<u8>> = None;
+        for (stage, slot) in self.stages.iter().zip(set.iter_mut()) {
+            let input = current.as_deref().unwrap_or(batch.lines());
+            let started = Instant::now();
+            let result = process(&stage.plugin, slot, &ctx, input);
+            PluginRan {
+                plugin: stage.plugin.name(),
+                elapsed: started.elapsed(),
+            }
+            .emit(&self.metrics);
+            let error = match result {
+                Ok(output) => {
+                    current = Some(output);
+                    continue;
+                }
+                Err(error) => error,
+            };
+            let failure = PluginFailure::new(&stage.plugin, &error);
+            let action = if error.is_retryable() && origin.client_retries {
+                "refused"
+            } else {
+                stage.on_error.as_str()
+            };
+            PluginFailed {
+                plugin: stage.plugin.name(),
+                kind: failure.kind,
+                action,
+                points: batch.points(),
+                error: &failure.error,
+            }
+            .emit(&self.metrics);
+            let outcome = match (action, stage.on_error) {
+                ("refused", _) => ChainOutcome::Unavailable(failure),
+                (_, OnError::Pass) => continue,
+                (_, OnError::Drop) => ChainOutcome::Dropped {
+                    points: batch.points(),
+                    failure,
+                },
+                (_, OnError::DeadLetter) => ChainOutcome::DeadLetter { batch, failure },
+            };
+            self.pool.put(set);
+            return outcome;
+        }
+        self.pool.put(set);
+        match current {
+            None => ChainOutcome::Forward(batch),
+            Some(lines) => ChainOutcome::Forward(rebuild(&batch, &lines)),
+        }
+    }
+}
+
+/// Runs one plugin, creating the worker's instance of it on first use.
+fn process(
+    plugin: &Plugin,
+    slot: &mut Option<PluginInstance>,
+    ctx: &sluice_host::Context,
+    input: &[u8],
+) -> Result<Vec<u8>, sluice_host::HostError> {
+    let instance = match slot {
+        Some(instance) => instance,
+        None => slot.insert(plugin.instance()?),
+    };
+    instance.process(ctx, input)
+}
+
+/// A batch with the chain's output lines and the original context. The host has checked
+/// that `lines` is canonical line protocol, one point per line.
+fn rebuild(original: &Batch, lines: &[u8]) -> Batch {
+    let mut builder = BatchBuilder::new(original.context().clone(), lines.len());
+    builder.lines_mut().extend_from_slice(lines);
+    let points = lines.iter().filter(|&&b| b == b'\n').count();
+    builder.finish(points)
 }

@@ -4,9 +4,11 @@
 
 mod env;
 mod error;
+mod plugins;
 mod size;
 
 pub use error::ConfigError;
+pub use plugins::{BlobConfig, BlobKind, KvConfig, KvKind, OnError, PluginConfig};
 pub use size::ByteSize;
 
 use serde::Deserialize;
@@ -24,6 +26,15 @@ pub struct Config {
     /// UDP line-protocol listeners.
     #[serde(default)]
     pub udp: Vec<UdpConfig>,
+    /// The plugin chain, in order.
+    #[serde(default)]
+    pub plugins: Vec<PluginConfig>,
+    /// The key-value store plugins share.
+    #[serde(default)]
+    pub kv: KvConfig,
+    /// Where plugins put blobs.
+    #[serde(default)]
+    pub blob: BlobConfig,
     /// The durable queue between ingest and the forwarders.
     #[serde(default)]
     pub buffer: BufferConfig,
@@ -269,30 +280,38 @@ impl Config {
 
     /// The dead-letter directory: configured, or `dead-letter` beside the buffer dir.
     pub fn dead_letter_dir(&self) -> PathBuf {
-        match &self.dead_letter.dir {
+        self.dir_or_beside_buffer(self.dead_letter.dir.as_ref(), "dead-letter")
+    }
+
+    /// The embedded kv's directory: configured, or `kv` beside the buffer dir.
+    pub fn kv_dir(&self) -> PathBuf {
+        self.dir_or_beside_buffer(self.kv.dir.as_ref(), "kv")
+    }
+
+    /// The filesystem blob store's directory: configured, or `blobs` beside the buffer
+    /// dir.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.dir_or_beside_buffer(self.blob.dir.as_ref(), "blobs")
+    }
+
+    /// Where compiled plugins are cached: `plugin-cache` beside the buffer dir.
+    pub fn plugin_cache_dir(&self) -> PathBuf {
+        self.dir_or_beside_buffer(None, "plugin-cache")
+    }
+
+    fn dir_or_beside_buffer(&self, configured: Option<&PathBuf>, name: &str) -> PathBuf {
+        match configured {
             Some(dir) => dir.clone(),
             None => match self.buffer.dir.parent() {
-                Some(parent) => parent.join("dead-letter"),
-                None => PathBuf::from("dead-letter"),
+                Some(parent) => parent.join(name),
+                None => PathBuf::from(name),
             },
         }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let mut names = std::collections::HashSet::new();
+        unique_names("outputs", self.outputs.iter().map(|o| o.name.as_str()))?;
         for output in &self.outputs {
-            if output.name.is_empty() || !output.name.chars().all(valid_name_char) {
-                return Err(ConfigError::Invalid(format!(
-                    "outputs: name {:?} must be non-empty and use only letters, digits, '-' and '_'",
-                    output.name
-                )));
-            }
-            if !names.insert(output.name.as_str()) {
-                return Err(ConfigError::Invalid(format!(
-                    "outputs: name {:?} is used twice",
-                    output.name
-                )));
-            }
             if !(output.url.starts_with("http://") || output.url.starts_with("https://")) {
                 return Err(ConfigError::Invalid(format!(
                     "outputs.{}: url {:?} must start with http:// or https://",
@@ -309,6 +328,21 @@ impl Config {
                 return Err(ConfigError::Invalid(format!(
                     "outputs.{}: batch_points must be at least 1",
                     output.name
+                )));
+            }
+        }
+        unique_names("plugins", self.plugins.iter().map(|p| p.name.as_str()))?;
+        for plugin in &self.plugins {
+            if plugin.timeout.is_zero() {
+                return Err(ConfigError::Invalid(format!(
+                    "plugins.{}: timeout must be more than zero",
+                    plugin.name
+                )));
+            }
+            if plugin.max_memory.0 < 1024 * 1024 {
+                return Err(ConfigError::Invalid(format!(
+                    "plugins.{}: max_memory {} is too small (at least 1MiB)",
+                    plugin.name, plugin.max_memory
                 )));
             }
         }
@@ -334,6 +368,27 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Every name of a `section` is well-formed and used once.
+fn unique_names<'a>(
+    section: &str,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<(), ConfigError> {
+    let mut seen = std::collections::HashSet::new();
+    for name in names {
+        if name.is_empty() || !name.chars().all(valid_name_char) {
+            return Err(ConfigError::Invalid(format!(
+                "{section}: name {name:?} must be non-empty and use only letters, digits, '-' and '_'"
+            )));
+        }
+        if !seen.insert(name) {
+            return Err(ConfigError::Invalid(format!(
+                "{section}: name {name:?} is used twice"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn valid_name_char(c: char) -> bool {

@@ -71,3 +71,50 @@ fn env_var_in_token() {
         .to_string();
     assert!(err.contains("SLUICE_UNSET_FOR_TEST"), "{err}");
 }
+
+#[test]
+fn plugins_in_order_with_defaults_and_json_config() {
+    let c = Config::parse(
+        r#"
+[[plugins]]
+name = "strip-node"
+wasm = "plugins/tag_strip.wasm"
+config = { tags = ["node"], n = 3 }
+
+[[plugins]]
+name = "evil"
+wasm = "evil.wasm"
+max_memory = "8MiB"
+timeout = "500ms"
+on_error = "pass"
+"#,
+    )
+    .unwrap();
+    assert_eq!(c.plugins.len(), 2);
+    let strip = &c.plugins[0];
+    assert_eq!(strip.on_error, OnError::DeadLetter);
+    assert_eq!(strip.timeout, Duration::from_secs(1));
+    assert_eq!(strip.max_memory.0, 64 << 20);
+    let json: serde_json::Value = serde_json::from_str(&strip.config_json()).unwrap();
+    assert_eq!(json, serde_json::json!({"tags": ["node"], "n": 3}));
+    assert_eq!(c.plugins[1].on_error, OnError::Pass);
+    assert_eq!(c.plugins[1].timeout, Duration::from_millis(500));
+    assert_eq!(c.plugins[1].config_json(), "{}");
+    assert_eq!(c.kv_dir(), PathBuf::from("data/kv"));
+    assert_eq!(c.blob_dir(), PathBuf::from("data/blobs"));
+}
+
+#[test]
+fn bad_plugin_entries_are_named() {
+    let twice = "[[plugins]]\nname = \"a\"\nwasm = \"a.wasm\"\n[[plugins]]\nname = \"a\"\nwasm = \"b.wasm\"\n";
+    let e = Config::parse(twice).unwrap_err().to_string();
+    assert!(e.contains("\"a\" is used twice"), "{e}");
+    let e = Config::parse("[[plugins]]\nname = \"a\"\nwasm = \"a.wasm\"\non_error = \"ignore\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("on_error") || e.contains("ignore"), "{e}");
+    let e = Config::parse("[[plugins]]\nname = \"a\"\nwasm = \"a.wasm\"\ntimeout = \"0s\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("timeout"), "{e}");
+}

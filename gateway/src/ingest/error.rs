@@ -59,6 +59,9 @@ pub enum IngestError {
     /// Backpressure: the buffer is full.
     #[error("{0}; retry later")]
     Full(String),
+    /// A plugin's dependency is unavailable; nothing was kept.
+    #[error("{0}; retry later")]
+    Unavailable(String),
     /// The query is not one Sluice can answer and there is no output to proxy it to.
     #[error("{0}")]
     NotImplemented(String),
@@ -85,7 +88,7 @@ impl IngestError {
             IngestError::TooLarge { .. } | IngestError::BatchTooLarge(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            IngestError::Full(_) => StatusCode::SERVICE_UNAVAILABLE,
+            IngestError::Full(_) | IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             IngestError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             IngestError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             IngestError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -96,7 +99,7 @@ impl IngestError {
         match self {
             IngestError::Unauthorized => "unauthorized",
             IngestError::TooLarge { .. } | IngestError::BatchTooLarge(_) => "request too large",
-            IngestError::Full(_) => "unavailable",
+            IngestError::Full(_) | IngestError::Unavailable(_) => "unavailable",
             IngestError::NotImplemented(_) => "not implemented",
             IngestError::BadGateway(_) | IngestError::Internal => "internal error",
             _ => "invalid",

@@ -8,6 +8,7 @@ mod body;
 mod canonical;
 mod error;
 mod query;
+mod source;
 mod status;
 mod udp;
 mod write;

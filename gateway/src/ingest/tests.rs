@@ -14,6 +14,7 @@ use tower::ServiceExt;
 struct Harness {
     router: Router,
     queue: Queue,
+    _dead_letters: tempfile::TempDir,
 }
 
 fn harness(tokens: &[&str], max_body: usize, max_buffer: u64) -> Harness {
@@ -21,9 +22,13 @@ fn harness(tokens: &[&str], max_body: usize, max_buffer: u64) -> Harness {
         max_size: max_buffer,
         consumers: vec!["out".to_owned()],
     });
+    let dead_letter_dir = tempfile::tempdir().unwrap();
+    let dead_letters =
+        Arc::new(crate::dead_letter::DeadLetters::open(dead_letter_dir.path()).unwrap());
     let pipeline = Arc::new(Pipeline::new(
         Chain::empty(),
         queue.clone(),
+        dead_letters,
         Arc::new(Metrics::new()),
     ));
     let state = AppState {
@@ -37,6 +42,7 @@ fn harness(tokens: &[&str], max_body: usize, max_buffer: u64) -> Harness {
     Harness {
         router: router(state),
         queue,
+        _dead_letters: dead_letter_dir,
     }
 }
 

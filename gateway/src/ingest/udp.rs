@@ -4,6 +4,7 @@
 
 use super::canonical::now_ns;
 use crate::batch::{BatchBuilder, Context};
+use crate::chain::Origin;
 use crate::config::UdpConfig;
 use crate::pipeline::{AcceptError, Pipeline};
 use crate::telemetry::events::LinesDropped;
@@ -55,12 +56,14 @@ impl UdpListener {
                 r = self.socket.recv_from(&mut datagram) => r,
             };
             let len = match first {
-                Ok((len, _)) => len,
+                // The sender of the first datagram stands for the gathered batch.
+                Ok((len, from)) => (len, Some(from)),
                 Err(e) => {
                     tracing::warn!(error = %e, "udp receive failed");
                     continue;
                 }
             };
+            let (len, source) = len;
             let mut gathered = Gathered::new(self.context.clone(), len);
             gathered.add(&datagram[..len], self.precision);
             // Gather what is already queued, without waiting.
@@ -79,10 +82,20 @@ impl UdpListener {
             }
             let (points, received) = (gathered.points, gathered.received);
             let batch = gathered.builder.finish(points);
-            let status = match pipeline.accept(batch, received).await {
+            // UDP senders cannot be asked to retry: a plugin that is unavailable takes
+            // its on_error path instead of refusing the batch.
+            let origin = Origin {
+                source,
+                ..Origin::default()
+            };
+            let status = match pipeline.accept(batch, received, &origin).await {
                 Ok(()) => 204,
-                Err(AcceptError::Full(_)) => 503,
+                Err(AcceptError::Full(_) | AcceptError::Unavailable(_)) => 503,
                 Err(AcceptError::TooLarge(_)) => 413,
+                Err(AcceptError::DeadLetter(e)) => {
+                    tracing::error!(error = %e, points, "udp batch lost: a plugin failed on it and the dead-letter store could not keep it");
+                    500
+                }
                 Err(AcceptError::Buffer(e)) => {
                     tracing::error!(error = %e, points, "udp batch lost: buffer append failed");
                     500

@@ -4,8 +4,10 @@
 
 use super::canonical::canonical_batch;
 use super::error::{Flavor, IngestError};
+use super::source::Source;
 use super::{AppState, body::read_body};
 use crate::batch::Context;
+use crate::chain::Origin;
 use crate::pipeline::AcceptError;
 use crate::telemetry::events::LinesDropped;
 use axum::body::Body;
@@ -28,6 +30,7 @@ pub(super) struct V1Params {
 /// Query parameters of a 2.x write.
 #[derive(Debug, Deserialize)]
 pub(super) struct V2Params {
+    org: Option<String>,
     bucket: Option<String>,
     precision: Option<String>,
 }
@@ -35,6 +38,7 @@ pub(super) struct V2Params {
 /// `POST /write`.
 pub(super) async fn write_v1(
     State(state): State<AppState>,
+    Source(source): Source,
     params: Result<Query<V1Params>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
@@ -55,7 +59,8 @@ pub(super) async fn write_v1(
             db,
             rp: params.rp.filter(|r| !r.is_empty()),
         };
-        ingest(&state, context, precision, &headers, body).await
+        let origin = Origin::http(source);
+        ingest(&state, context, &origin, precision, &headers, body).await
     }
     .await;
     respond(&state, "write_v1", Flavor::V1, result)
@@ -64,6 +69,7 @@ pub(super) async fn write_v1(
 /// `POST /api/v2/write`.
 pub(super) async fn write_v2(
     State(state): State<AppState>,
+    Source(source): Source,
     params: Result<Query<V2Params>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
@@ -80,9 +86,15 @@ pub(super) async fn write_v2(
         let precision_text = params.precision.unwrap_or_default();
         let precision =
             Precision::from_v2(&precision_text).ok_or(IngestError::BadPrecision(precision_text))?;
+        let origin = Origin {
+            org: params.org.filter(|o| !o.is_empty()),
+            bucket: Some(bucket.clone()),
+            ..Origin::http(source)
+        };
         ingest(
             &state,
             Context::from_bucket(&bucket),
+            &origin,
             precision,
             &headers,
             body,
@@ -96,15 +108,23 @@ pub(super) async fn write_v2(
 async fn ingest(
     state: &AppState,
     context: Context,
+    origin: &Origin,
     precision: Precision,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(), IngestError> {
     let body = read_body(body, headers, state.max_body).await?;
     let (batch, summary) = canonical_batch(context, &body, precision);
-    match state.pipeline.accept(batch, body.len()).await {
+    match state.pipeline.accept(batch, body.len(), origin).await {
         Ok(()) => {}
         Err(AcceptError::Full(why)) => return Err(IngestError::Full(why)),
+        Err(e @ AcceptError::Unavailable(_)) => {
+            return Err(IngestError::Unavailable(e.to_string()));
+        }
+        Err(AcceptError::DeadLetter(e)) => {
+            tracing::error!(error = %e, "a plugin failed on a batch and the dead-letter store could not keep it; write refused with 500, nothing acknowledged");
+            return Err(IngestError::Internal);
+        }
         Err(AcceptError::TooLarge(why)) => return Err(IngestError::BatchTooLarge(why)),
         Err(AcceptError::Buffer(e)) => {
             tracing::error!(error = %e, "buffer append failed; write refused with 500, nothing acknowledged");

@@ -2,7 +2,9 @@
 //! two always agree. ERROR is reserved for data at risk or an operator who must act.
 
 use super::Metrics;
-use super::metrics::{OutputErrorLabels, OutputLabels, ReasonLabels, StageLabels};
+use super::metrics::{
+    OutputErrorLabels, OutputLabels, PluginErrorLabels, PluginLabels, ReasonLabels, StageLabels,
+};
 use std::time::Duration;
 
 /// A batch was durably accepted.
@@ -192,5 +194,70 @@ impl DeadLettered<'_> {
                 })
                 .inc();
         }
+    }
+}
+
+/// A plugin processed (or failed on) a batch.
+#[derive(Debug)]
+pub struct PluginRan<'a> {
+    /// Plugin name.
+    pub plugin: &'a str,
+    /// Time the call took.
+    pub elapsed: Duration,
+}
+
+impl PluginRan<'_> {
+    /// Observes the latency (no log line: this happens per batch).
+    pub fn emit(&self, m: &Metrics) {
+        m.plugin_latency
+            .get_or_create(&PluginLabels {
+                plugin: self.plugin.to_owned(),
+            })
+            .observe(self.elapsed.as_secs_f64());
+    }
+}
+
+/// A plugin failed on a batch; the chain took the plugin's `on_error` path (or refused
+/// the batch, when the plugin's dependency is unavailable and the client can retry).
+#[derive(Debug)]
+pub struct PluginFailed<'a> {
+    /// Plugin name.
+    pub plugin: &'a str,
+    /// Failure kind (`timeout`, `trap`, `memory_limit`, …).
+    pub kind: &'static str,
+    /// `dead-letter`, `pass`, `drop` or `refused`.
+    pub action: &'static str,
+    /// Points in the batch.
+    pub points: usize,
+    /// The error.
+    pub error: &'a str,
+}
+
+impl PluginFailed<'_> {
+    /// Warns and counts; a dropped batch is also counted in `points_dropped`.
+    pub fn emit(&self, m: &Metrics) {
+        tracing::warn!(
+            plugin = self.plugin,
+            kind = self.kind,
+            action = self.action,
+            points = self.points,
+            error = self.error,
+            "plugin failed on a batch"
+        );
+        m.plugin_errors
+            .get_or_create(&PluginErrorLabels {
+                plugin: self.plugin.to_owned(),
+                kind: self.kind,
+                action: self.action,
+            })
+            .inc();
+        let (family, reason) = match self.action {
+            "drop" => (&m.points_dropped, "plugin"),
+            "refused" => (&m.points_refused, "plugin_unavailable"),
+            _ => return,
+        };
+        family
+            .get_or_create(&ReasonLabels { reason })
+            .inc_by(self.points as u64);
     }
 }

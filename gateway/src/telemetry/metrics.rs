@@ -36,6 +36,18 @@ pub(crate) struct OutputErrorLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct PluginLabels {
+    pub(crate) plugin: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct PluginErrorLabels {
+    pub(crate) plugin: String,
+    pub(crate) kind: &'static str,
+    pub(crate) action: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct StageLabels {
     pub(crate) stage: &'static str,
 }
@@ -61,6 +73,8 @@ pub struct Metrics {
     pub(crate) output_latency: Family<OutputLabels, Histogram>,
     pub(crate) dead_lettered_batches: Family<StageLabels, Counter>,
     pub(crate) dead_lettered_points: Family<StageLabels, Counter>,
+    pub(crate) plugin_latency: Family<PluginLabels, Histogram>,
+    pub(crate) plugin_errors: Family<PluginErrorLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -177,6 +191,20 @@ impl Metrics {
             "Points written to the dead-letter store, by stage",
             dead_lettered_points.clone(),
         );
+        let plugin_latency = Family::<PluginLabels, Histogram>::new_with_constructor(
+            (|| Histogram::new(exponential_buckets(0.000_05, 2.0, 16))) as fn() -> Histogram,
+        );
+        registry.register(
+            "plugin_seconds",
+            "Time one batch spent in a plugin",
+            plugin_latency.clone(),
+        );
+        let plugin_errors = Family::<PluginErrorLabels, Counter>::default();
+        registry.register(
+            "plugin_errors",
+            "Batches a plugin failed on, by failure kind and the on_error action taken",
+            plugin_errors.clone(),
+        );
         Self {
             registry,
             requests,
@@ -196,6 +224,8 @@ impl Metrics {
             output_latency,
             dead_lettered_batches,
             dead_lettered_points,
+            plugin_latency,
+            plugin_errors,
         }
     }
 

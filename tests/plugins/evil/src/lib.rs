@@ -2,8 +2,9 @@
 //!
 //! A Sluice test plugin that misbehaves on purpose, one way per `mode` in its config, so
 //! the host's tests can pin a clean, typed error for every attack. `process` attacks
-//! only batches holding a point of measurement `evil` and passes every other batch
-//! through unchanged, so a test can show that the next batch goes through again:
+//! only batches holding a point of the `trigger` measurement (default `evil`) and passes
+//! every other batch through unchanged, so a test can show that the next batch goes
+//! through again, and one chain can hold several attacks with different triggers:
 //!
 //! | mode | does |
 //! | --- | --- |
@@ -29,9 +30,6 @@ use std::hint::black_box;
 
 use serde::Deserialize;
 use sluice_plugin_sdk::{Batch, Context, Host, Level, LineWriter, Plugin, PluginError};
-
-/// The measurement that triggers an attack.
-const TRIGGER: &str = "evil";
 
 /// How to misbehave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -70,6 +68,13 @@ pub struct Config {
     /// Copies of the input `amplify` returns.
     #[serde(default = "default_factor")]
     pub factor: usize,
+    /// The measurement that triggers the attack.
+    #[serde(default = "default_trigger")]
+    pub trigger: String,
+}
+
+fn default_trigger() -> String {
+    "evil".to_owned()
 }
 
 fn default_factor() -> usize {
@@ -81,6 +86,7 @@ fn default_factor() -> usize {
 pub struct Evil {
     mode: Mode,
     factor: usize,
+    trigger: String,
 }
 
 /// Spins forever without being optimised away.
@@ -101,6 +107,7 @@ impl Plugin for Evil {
             mode => Ok(Self {
                 mode,
                 factor: config.factor,
+                trigger: config.trigger,
             }),
         }
     }
@@ -117,7 +124,7 @@ impl Plugin for Evil {
         }
         let triggered = batch
             .points()
-            .any(|p| p.is_ok_and(|p| p.measurement() == TRIGGER));
+            .any(|p| p.is_ok_and(|p| p.measurement() == self.trigger.as_str()));
         if !triggered {
             *out = LineWriter::from_vec(batch.as_bytes().to_vec());
             return Ok(());

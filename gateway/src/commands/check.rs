@@ -1,0 +1,27 @@
+//! `sluice check -c FILE`: validate the configuration, then compile and initialise every
+//! plugin exactly as `sluice run` would, so a bad chain fails here, not at start-up.
+
+use sluice::config::Config;
+use sluice::telemetry::Metrics;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Checks `path`; the error names what is wrong.
+pub(crate) fn run(path: &Path) -> anyhow::Result<()> {
+    let config = Config::load(path)?;
+    let chain = sluice::chain::load(&config, Arc::new(Metrics::new()))?;
+    let plugins = if chain.names().is_empty() {
+        "no plugins".to_owned()
+    } else {
+        format!("plugins {}", chain.names().join(" → "))
+    };
+    println!(
+        "{}: ok ({plugins}; {} output(s), {} udp listener(s), buffer {:?} at {})",
+        path.display(),
+        config.outputs.len(),
+        config.udp.len(),
+        config.buffer.kind,
+        config.buffer.dir.display()
+    );
+    Ok(())
+}

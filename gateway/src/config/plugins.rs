@@ -1,0 +1,114 @@
+//! `[[plugins]]`, `[kv]` and `[blob]`: the plugin chain and the capabilities its plugins
+//! may call.
+
+use super::{ByteSize, env};
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What the chain does with a batch when a plugin fails on it (returns an error, traps,
+/// runs past its `timeout`, exceeds `max_memory` or returns invalid line protocol).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnError {
+    /// Keep the batch as it entered the chain in the dead-letter store, with the plugin's
+    /// name, sha256 and error, for `sluice dlq replay` (the client still gets 204).
+    #[default]
+    DeadLetter,
+    /// Skip the plugin: the batch goes on down the chain as the plugin received it.
+    Pass,
+    /// Count the batch's points as dropped and discard it.
+    Drop,
+}
+
+impl OnError {
+    /// The config spelling, for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DeadLetter => "dead-letter",
+            Self::Pass => "pass",
+            Self::Drop => "drop",
+        }
+    }
+}
+
+/// `[[plugins]]`: one WebAssembly transform of the chain, run in file order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// Unique name, used in logs, metrics and dead-letter entries.
+    #[serde(deserialize_with = "env::expand")]
+    pub name: String,
+    /// The component (`.wasm` built for `wasm32-wasip2`); relative paths are taken from
+    /// the working directory, like every other path of the config.
+    #[serde(deserialize_with = "env::expand_path")]
+    pub wasm: PathBuf,
+    /// The plugin's own settings, handed to its `init` as JSON.
+    #[serde(default)]
+    pub config: toml::Table,
+    /// Most linear memory one instance may use.
+    #[serde(default = "default_max_memory")]
+    pub max_memory: ByteSize,
+    /// Longest one batch may take in this plugin.
+    #[serde(default = "default_plugin_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+    /// What to do with a batch this plugin fails on.
+    #[serde(default)]
+    pub on_error: OnError,
+}
+
+fn default_max_memory() -> ByteSize {
+    ByteSize(64 * 1024 * 1024)
+}
+
+fn default_plugin_timeout() -> Duration {
+    Duration::from_secs(1)
+}
+
+impl PluginConfig {
+    /// The plugin's `config` table as the JSON text its `init` receives.
+    pub fn config_json(&self) -> String {
+        // A TOML table always has a JSON form (datetimes become strings).
+        serde_json::to_string(&self.config).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
+
+/// The `kv` backend plugins share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KvKind {
+    /// In-process, persisted to a journal file in `dir`.
+    #[default]
+    Embedded,
+}
+
+/// `[kv]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KvConfig {
+    /// Backend.
+    pub kind: KvKind,
+    /// Directory of the embedded kv; by default `kv` beside the buffer dir.
+    #[serde(deserialize_with = "env::expand_opt_path")]
+    pub dir: Option<PathBuf>,
+}
+
+/// The `blob` backend plugins write to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobKind {
+    /// Files under `dir`.
+    #[default]
+    Fs,
+}
+
+/// `[blob]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlobConfig {
+    /// Backend.
+    pub kind: BlobKind,
+    /// Directory of the filesystem blob store; by default `blobs` beside the buffer dir.
+    #[serde(deserialize_with = "env::expand_opt_path")]
+    pub dir: Option<PathBuf>,
+}

@@ -1,0 +1,261 @@
+//! The plugin chain in a running `sluice`: tag-strip removes the `node` tag before the
+//! store sees it; every attack of the evil plugin (infinite loop, allocation to the limit,
+//! panic, invalid output, 100× output) is dead-lettered while the process stays up and
+//! other batches keep flowing, and `sluice dlq replay` through a fixed chain delivers the
+//! batches into `influxd`; `on_error = "pass"` and `"drop"`; a plugin that rejects its
+//! config stops the start with its message.
+
+use sluice_e2e::{
+    LONG, Point, SluiceConfig, TestInflux, TestSluice, flood_points, plugin_wasm, run_command,
+    sluice_command, to_lines, wait_until,
+};
+use std::time::{Duration, Instant};
+
+const T0: i64 = 1_700_000_000_000_000_000;
+
+/// The `[[plugins]]` lines of tag-strip removing the `node` tag.
+const STRIP_NODE: &str = "config = { tags = [\"node\"] }\n";
+
+/// `sluice dlq ARGS -c <config of sluice>`.
+fn dlq(sluice: &TestSluice, args: &[&str]) -> sluice_e2e::CommandOutput {
+    let config = sluice.config_path().to_string_lossy().into_owned();
+    let mut all = vec!["dlq"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-c", &config]);
+    run_command(
+        &mut sluice_command(&all, sluice.dir()),
+        Duration::from_secs(60),
+    )
+}
+
+/// `points` without their `node` tag.
+fn without_node(points: &[Point]) -> Vec<Point> {
+    points
+        .iter()
+        .cloned()
+        .map(|mut p| {
+            p.tags.remove("node");
+            p
+        })
+        .collect()
+}
+
+#[test]
+fn tag_strip_removes_the_node_tag_before_the_store() {
+    let influx = TestInflux::start();
+    influx.create_db("flood");
+    let config = SluiceConfig::new()
+        .plugin("strip-node", &plugin_wasm("tag-strip"), STRIP_NODE)
+        .output_v1("central", &influx.url());
+    let sluice = TestSluice::with_config(config.toml()).spawn();
+
+    let points = flood_points(5000, T0, "flood");
+    let response = sluice.write("flood", &to_lines(&points));
+    assert_eq!(response.status, 204, "{}", response.describe());
+    influx.expect_points("flood", "flood", &without_node(&points));
+    let keys = influx
+        .query("SHOW TAG KEYS FROM \"flood\"", "flood")
+        .to_string();
+    assert!(
+        !keys.contains("\"node\"") && keys.contains("\"label\""),
+        "{keys}"
+    );
+    assert_eq!(sluice.health()["chain"], serde_json::json!(["strip-node"]));
+}
+
+/// Each attack, by the measurement that triggers it.
+const ATTACKS: [(&str, &str); 5] = [
+    ("loop", "evil_loop"),
+    ("alloc", "evil_alloc"),
+    ("panic", "evil_panic"),
+    ("invalid-output", "evil_invalid"),
+    ("amplify", "evil_amplify"),
+];
+
+#[test]
+fn every_attack_is_dead_lettered_and_replayed_through_a_fixed_chain() {
+    let influx = TestInflux::start();
+    influx.create_db("e");
+    let evil = plugin_wasm("evil");
+    let mut config = SluiceConfig::new().output_v1("central", &influx.url());
+    for (mode, trigger) in ATTACKS {
+        config = config.plugin(
+            mode,
+            &evil,
+            &format!(
+                "config = {{ mode = \"{mode}\", trigger = \"{trigger}\" }}\n\
+                 timeout = \"500ms\"\nmax_memory = \"16MiB\"\n"
+            ),
+        );
+    }
+    let mut sluice = TestSluice::with_config(config.toml()).spawn();
+
+    let mut attacked = Vec::new();
+    for (i, (mode, trigger)) in ATTACKS.iter().enumerate() {
+        // 3,000 points (~300 KB): 100 copies of it are far past 16 MiB.
+        let points = flood_points(3000, T0, trigger);
+        let started = Instant::now();
+        let response = sluice.write("e", &to_lines(&points));
+        assert_eq!(
+            response.status,
+            204,
+            "{mode}: a dead-lettered batch is kept, so it is acknowledged: {}",
+            response.describe()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{mode}: answered after {:?}",
+            started.elapsed()
+        );
+        assert!(sluice.is_running(), "{mode}: the process died");
+        // Other batches keep flowing through the same chain.
+        let next = flood_points(10, T0 + 1_000_000 * i64::try_from(i).unwrap_or(0), "ok");
+        let response = sluice.write("e", &to_lines(&next));
+        assert_eq!(response.status, 204, "{mode}: {}", response.describe());
+        attacked.push(points);
+    }
+    let delivered = wait_until(LONG, || {
+        (influx.count("e", "ok", "count") == 50).then_some(())
+    });
+    assert!(
+        delivered.is_some(),
+        "the batches between the attacks were not all stored"
+    );
+    for (_, trigger) in ATTACKS {
+        assert_eq!(
+            influx.count("e", trigger, "count"),
+            0,
+            "{trigger} reached the store"
+        );
+    }
+    assert_eq!(
+        sluice.metric("sluice_dead_lettered_batches_total"),
+        Some(5.0)
+    );
+    let metrics = sluice.metrics();
+    for (mode, kind) in [
+        ("loop", "timeout"),
+        ("alloc", "memory_limit"),
+        ("panic", "trap"),
+        ("invalid-output", "invalid_output"),
+        ("amplify", "memory_limit"),
+    ] {
+        let series = format!(
+            "sluice_plugin_errors_total{{plugin=\"{mode}\",kind=\"{kind}\",action=\"dead-letter\"}} 1"
+        );
+        assert!(metrics.contains(&series), "no {series} in\n{metrics}");
+    }
+
+    let listed = dlq(&sluice, &["list"]);
+    assert_eq!(listed.code, Some(0), "{}", listed.describe());
+    for (mode, _) in ATTACKS {
+        assert!(
+            listed.stdout.contains(&format!("  plugin  {mode} ")),
+            "{mode} missing from\n{}",
+            listed.stdout
+        );
+    }
+    let locked = dlq(&sluice, &["replay", "--all"]);
+    assert_ne!(
+        locked.code,
+        Some(0),
+        "replay while the gateway holds the buffer"
+    );
+    assert!(locked.stderr.contains("stop it"), "{}", locked.describe());
+
+    // Fix the chain (drop the evil plugins), replay offline, start again.
+    sluice.terminate();
+    let fixed = SluiceConfig::new().output_v1("central", &influx.url());
+    sluice.set_config(&fixed.toml());
+    let replayed = dlq(&sluice, &["replay", "--all"]);
+    assert_eq!(replayed.code, Some(0), "{}", replayed.describe());
+    assert!(
+        replayed
+            .stdout
+            .contains("5 replayed (15000 points), 0 kept"),
+        "{}",
+        replayed.stdout
+    );
+    let listed = dlq(&sluice, &["list"]);
+    assert!(
+        listed.stdout.contains("no dead-lettered batches"),
+        "{}",
+        listed.describe()
+    );
+    sluice.restart();
+    for ((_, trigger), points) in ATTACKS.iter().zip(&attacked) {
+        influx.expect_points("e", trigger, points);
+    }
+}
+
+#[test]
+fn on_error_pass_skips_the_plugin_and_drop_discards_the_batch() {
+    let influx = TestInflux::start();
+    influx.create_db("e");
+    let evil = plugin_wasm("evil");
+    let config = SluiceConfig::new()
+        .plugin(
+            "panic-pass",
+            &evil,
+            "config = { mode = \"panic\", trigger = \"passed\" }\non_error = \"pass\"\n",
+        )
+        .plugin(
+            "panic-drop",
+            &evil,
+            "config = { mode = \"panic\", trigger = \"dropped\" }\non_error = \"drop\"\n",
+        )
+        .plugin("strip-node", &plugin_wasm("tag-strip"), STRIP_NODE)
+        .output_v1("central", &influx.url());
+    let sluice = TestSluice::with_config(config.toml()).spawn();
+
+    let passed = flood_points(200, T0, "passed");
+    let dropped = flood_points(300, T0, "dropped");
+    let after = flood_points(10, T0, "after");
+    for batch in [&passed, &dropped, &after] {
+        let response = sluice.write("e", &to_lines(batch));
+        assert_eq!(response.status, 204, "{}", response.describe());
+    }
+    // The failed plugin was skipped; the rest of the chain still ran.
+    influx.expect_points("e", "passed", &without_node(&passed));
+    influx.expect_points("e", "after", &without_node(&after));
+    assert_eq!(influx.count("e", "dropped", "count"), 0);
+    let metrics = sluice.metrics();
+    assert_eq!(
+        sluice_e2e::metric_sum(
+            &metrics,
+            "sluice_points_dropped_total",
+            &[("reason", "plugin")]
+        ),
+        Some(300.0),
+        "{metrics}"
+    );
+    assert_eq!(sluice.metric("sluice_dead_lettered_batches_total"), None);
+}
+
+#[test]
+fn a_plugin_that_rejects_its_config_stops_the_start_with_its_message() {
+    let config = SluiceConfig::new()
+        .plugin(
+            "picky",
+            &plugin_wasm("evil"),
+            "config = { mode = \"reject-config\" }\n",
+        )
+        .output_v1("central", &sluice_e2e::dead_url());
+    let mut sluice = TestSluice::with_config(config.toml()).spawn_unready();
+    let status = sluice.wait_exit(Duration::from_secs(30));
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "sluice should refuse to start: {status:?}"
+    );
+    let expected =
+        "plugin \"picky\" rejected its config: evil plugin rejects its config on purpose";
+    assert!(sluice.log().contains(expected), "{}", sluice.log());
+
+    let config_arg = sluice.config_path().to_string_lossy().into_owned();
+    let checked = run_command(
+        &mut sluice_command(&["check", "-c", &config_arg], sluice.dir()),
+        Duration::from_secs(60),
+    );
+    assert_eq!(checked.code, Some(1), "{}", checked.describe());
+    assert!(checked.stderr.contains(expected), "{}", checked.describe());
+}
