@@ -8,11 +8,13 @@
 //!
 //! The four stages, each a module with one-way dependencies:
 //! [`ingest`] (HTTP and UDP endpoints, parsing into canonical line protocol) →
-//! [`chain`] (plugins) → [`buffer`] (durable queue, crate `sluice-buffer`) →
+//! [`chain`] (WebAssembly plugins, run by crate `sluice-host`) → [`buffer`] (durable
+//! queue, crate `sluice-buffer`) →
 //! [`forward`] (one forwarder per output: coalescing, gzip, retries, dead-lettering).
 //! [`pipeline`] is the path from a parsed [`batch`] to the buffer that HTTP and UDP share;
 //! [`app`] wires the stages together and owns shutdown. Beside them: [`config`] (the TOML
-//! contract), [`dead_letter`] (what could not be delivered, kept for replay),
+//! contract), [`dead_letter`] (what could not be delivered or transformed, kept for
+//! [`replay`]),
 //! [`telemetry`] (metrics, logs and the events that feed both), [`cli`], [`shutdown`], and [`loadgen`] (`sluice bench`).
 
 pub mod app;

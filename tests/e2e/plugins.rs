@@ -259,3 +259,27 @@ fn a_plugin_that_rejects_its_config_stops_the_start_with_its_message() {
     assert_eq!(checked.code, Some(1), "{}", checked.describe());
     assert!(checked.stderr.contains(expected), "{}", checked.describe());
 }
+
+#[test]
+fn an_unavailable_plugin_dependency_asks_the_client_to_retry() {
+    let config = SluiceConfig::new()
+        .plugin(
+            "needs-kv",
+            &plugin_wasm("evil"),
+            "config = { mode = \"unavailable\" }\n",
+        )
+        .output_v1("central", &sluice_e2e::dead_url());
+    let sluice = TestSluice::with_config(config.toml()).spawn();
+    let response = sluice.write("e", "evil v=1 1\n");
+    assert_eq!(response.status, 503, "{}", response.describe());
+    assert_eq!(response.header("retry-after"), Some("1"));
+    assert!(
+        response.body.contains("evil backend is down on purpose"),
+        "{}",
+        response.describe()
+    );
+    // Nothing was kept: the client still holds the batch.
+    assert_eq!(sluice.metric("sluice_dead_lettered_batches_total"), None);
+    let response = sluice.write("e", "calm v=1 1\n");
+    assert_eq!(response.status, 204, "{}", response.describe());
+}

@@ -112,15 +112,6 @@ impl Chain {
             },
         }
     }
-
-    /// Runs `batch` through every plugin on the calling thread (for `sluice dlq replay`
-    /// and tests).
-    pub fn run_blocking(&self, batch: Batch, origin: &Origin) -> ChainOutcome {
-        match &self.inner {
-            Some(inner) => inner.run_blocking(batch, origin),
-            None => ChainOutcome::Forward(batch),
-        }
-    }
 }
 
 impl Inner {

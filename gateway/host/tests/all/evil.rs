@@ -161,3 +161,13 @@ fn an_unknown_mode_is_refused_at_load() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_plugin_reaches_no_filesystem_environment_or_network() {
+    let mut instance = evil("escape", |_| {});
+    let out = instance.process(&Context::default(), ATTACK).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "escape root=false,file=false,cwd=false,env=0i,args=0i,tcp=false,dns=false 1\n"
+    );
+}

@@ -19,6 +19,7 @@
 //! | `reject-config` | `init` rejects its config |
 //! | `init-loop` | `init` never returns |
 //! | `probe` | well-behaved: calls every host import (see [`Evil::probe`]) |
+//! | `escape` | tries the filesystem, environment, arguments, network and clock-free sleep, and reports what it reached (see [`Evil::escape`]) |
 //!
 //! Anything else in `mode` is rejected by `init`.
 //!
@@ -57,6 +58,8 @@ pub enum Mode {
     InitLoop,
     /// Calls every host import.
     Probe,
+    /// Tries to reach outside its sandbox and reports what it got.
+    Escape,
 }
 
 /// The configuration: which attack, and the `amplify` factor.
@@ -122,6 +125,10 @@ impl Plugin for Evil {
         if self.mode == Mode::Probe {
             return Self::probe(ctx, batch, out, host);
         }
+        if self.mode == Mode::Escape {
+            Self::escape(out);
+            return Ok(());
+        }
         let triggered = batch
             .points()
             .any(|p| p.is_ok_and(|p| p.measurement() == self.trigger.as_str()));
@@ -162,13 +169,38 @@ impl Plugin for Evil {
                     "evil backend is down on purpose".into(),
                 ));
             }
-            Mode::RejectConfig | Mode::InitLoop | Mode::Probe => {}
+            Mode::RejectConfig | Mode::InitLoop | Mode::Probe | Mode::Escape => {}
         }
         Ok(())
     }
 }
 
 impl Evil {
+    /// Tries every way out of the sandbox a WASI program has and writes one point,
+    /// `escape root=<listed /?>,file=<read /etc/hostname?>,cwd=<listed .?>,env=<vars>i,
+    /// args=<args>i,tcp=<connected?>,dns=<resolved?> 1`: a sealed sandbox gives all
+    /// `false` and `0i`.
+    fn escape(out: &mut LineWriter) {
+        let root = std::fs::read_dir("/").is_ok();
+        let file = std::fs::read("/etc/hostname").is_ok();
+        let cwd = std::fs::read_dir(".").is_ok();
+        let env = std::env::vars_os().count();
+        let args = std::env::args_os().count();
+        let tcp = std::net::TcpStream::connect(("127.0.0.1", 80)).is_ok();
+        let dns = std::net::ToSocketAddrs::to_socket_addrs(&("localhost", 80)).is_ok();
+        let mut point = out.point("escape");
+        point
+            .field_bool("root", root)
+            .field_bool("file", file)
+            .field_bool("cwd", cwd)
+            .field_i64("env", i64::try_from(env).unwrap_or(i64::MAX))
+            .field_i64("args", i64::try_from(args).unwrap_or(i64::MAX))
+            .field_bool("tcp", tcp)
+            .field_bool("dns", dns);
+        // Writing a fixed, valid point cannot fail.
+        let _written = point.finish(1);
+    }
+
     /// Uses every import once: assigns each point's measurement an id in namespace
     /// `probe` and writes the point with tags `id=<id>,db=<ctx.db>`; counts batches in
     /// `probe-batches`; stores the database name at `probe-db` and reads it back;
