@@ -43,8 +43,6 @@ impl TestInflux {
             .unwrap_or_else(|e| panic!("creating a temp dir for influxd: {e}"));
         let port = free_tcp_port();
         let config = dir.path().join("influxdb.conf");
-        std::fs::write(&config, influxd_config(dir.path(), port, free_tcp_port()))
-            .unwrap_or_else(|e| panic!("writing {}: {e}", config.display()));
         let program = which("influxd").unwrap_or_else(|| {
             panic!("influxd is not installed (Debian: apt-get install influxdb); tests/run.sh installs it")
         });
@@ -67,6 +65,14 @@ impl TestInflux {
     }
 
     fn launch(&mut self) {
+        // A fresh RPC port at every start: the last one may have been taken by another
+        // test since this influxd stopped (only the HTTP port must stay the same).
+        let config = self.dir.path().join("influxdb.conf");
+        std::fs::write(
+            &config,
+            influxd_config(self.dir.path(), self.port, free_tcp_port()),
+        )
+        .unwrap_or_else(|e| panic!("writing {}: {e}", config.display()));
         self.service.start();
         let ping = format!("{}/ping", self.url());
         let ready = wait_until(START_TIMEOUT, || {
