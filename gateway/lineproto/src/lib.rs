@@ -16,7 +16,8 @@
 //! - [`error`]: why a line was rejected ([`ErrorKind`], [`LineError`]).
 //! - [`view`]: [`points`] over a canonical batch, yielding [`Point`]s whose measurement,
 //!   [`Tags`], [`Fields`] and timestamp borrow from the batch ([`Escaped`] text); it
-//!   checks structure only, trusting the batch to be canonical.
+//!   checks structure only, trusting the batch to be canonical; [`trusted_points`]
+//!   checks less still, for plugin input (the gateway canonicalised it).
 //! - [`writer`]: [`LineWriter`], which builds canonical lines from plain or
 //!   already-escaped input.
 //! - [`excerpt`]: the inline quote of offending input that errors carry.
@@ -37,6 +38,6 @@ pub use excerpt::Excerpt;
 pub use precision::Precision;
 pub use view::{
     Escaped, Field, FieldValue, Fields, Point, Points, Tags, UnescapedBytes, VIEW_EXCERPT,
-    ViewError, ViewErrorKind, points,
+    ViewError, ViewErrorKind, points, trusted_points,
 };
 pub use writer::{LineWriter, PointWriter, WRITE_EXCERPT, WriteError, WriteErrorKind};

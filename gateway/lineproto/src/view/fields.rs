@@ -3,6 +3,7 @@
 use super::escaped::{Context, Escaped};
 use super::tags::{escaped, find_unescaped};
 use crate::scan::swar;
+use std::ops::Range;
 
 /// A field value, typed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -139,6 +140,31 @@ impl<'a> Fields<'a> {
         let end = self.pos + key.len() + 1 + raw_value.len();
         self.pos = end + 1;
         Some((Field { key, raw_value }, end.min(raw.len())))
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// The next field and where it is in the field set ([`Point::fields_raw`]): the
+    /// range covers `key=value` as written, without the commas around it, so that a
+    /// plugin can copy the fields it keeps in runs.
+    ///
+    /// ```
+    /// let batch = b"m a=1i,s=\"x,y\",b=2 5\n";
+    /// let p = sluice_lineproto::points(batch).next().unwrap()?;
+    /// let mut fields = p.fields();
+    /// fields.next();
+    /// let (field, range) = fields.next_with_range().unwrap();
+    /// assert_eq!(field.key(), "s");
+    /// assert_eq!(&p.fields_raw()[range], b"s=\"x,y\"");
+    /// # Ok::<(), sluice_lineproto::ViewError>(())
+    /// ```
+    ///
+    /// [`Point::fields_raw`]: super::Point::fields_raw
+    #[inline]
+    pub fn next_with_range(&mut self) -> Option<(Field<'a>, Range<usize>)> {
+        let start = self.pos;
+        let (field, end) = self.next_with_end()?;
+        Some((field, start.min(end)..end))
     }
 }
 

@@ -23,8 +23,6 @@ pub(super) struct Split {
     pub(super) fields_end: usize,
     /// The line's end (its line feed, or the end of the batch).
     pub(super) end: usize,
-    /// The timestamp.
-    pub(super) timestamp: i64,
     /// Line feeds inside string values.
     pub(super) newlines: usize,
 }
@@ -37,9 +35,12 @@ fn escaped(b: &[u8], from: usize, i: usize) -> bool {
         && before.iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
 }
 
-/// Splits the line at `start` (not empty).
-#[inline]
-pub(super) fn split(b: &[u8], start: usize) -> Result<Split, ViewErrorKind> {
+/// Splits the line at `start` (not empty). With `TRUST`, the timestamp is taken as
+/// written, up to the line feed, without checking or reading it (see
+/// [`trusted_points`](super::trusted_points)); everything before it is found the same
+/// way, so both modes agree on canonical input.
+#[inline(always)]
+pub(super) fn split<const TRUST: bool>(b: &[u8], start: usize) -> Result<Split, ViewErrorKind> {
     use ErrorKind::*;
     let syntax = ViewErrorKind::Syntax;
     match b.get(start) {
@@ -96,6 +97,19 @@ pub(super) fn split(b: &[u8], start: usize) -> Result<Split, ViewErrorKind> {
     }
     // Timestamp: canonical digits up to the line feed.
     let ts_start = fields_end + 1;
+    if TRUST {
+        let end = swar::line_feed(b, ts_start);
+        if end == ts_start {
+            return Err(syntax(BadTimestamp));
+        }
+        return Ok(Split {
+            measurement_end,
+            key_end,
+            fields_end,
+            end,
+            newlines,
+        });
+    }
     let digits = ts_start + usize::from(b.get(ts_start) == Some(&b'-'));
     let (end, magnitude) = swar::decimal(b, digits);
     if end == digits {
@@ -106,23 +120,28 @@ pub(super) fn split(b: &[u8], start: usize) -> Result<Split, ViewErrorKind> {
     {
         return Err(ViewErrorKind::NotCanonical);
     }
-    let timestamp = magnitude
-        .and_then(|m| {
-            if digits > ts_start {
-                0i64.checked_sub_unsigned(m)
-            } else {
-                i64::try_from(m).ok()
-            }
-        })
-        .ok_or(syntax(TimeOutsideRange))?;
+    if timestamp(digits > ts_start, magnitude).is_none() {
+        return Err(syntax(TimeOutsideRange));
+    }
     Ok(Split {
         measurement_end,
         key_end,
         fields_end,
         end,
-        timestamp,
         newlines,
     })
+}
+
+/// The timestamp whose digits read as `magnitude` (`None` when they overflow), negated
+/// when `negative`; `None` outside `i64`.
+#[inline]
+pub(super) fn timestamp(negative: bool, magnitude: Option<u64>) -> Option<i64> {
+    let m = magnitude?;
+    if negative {
+        0i64.checked_sub_unsigned(m)
+    } else {
+        i64::try_from(m).ok()
+    }
 }
 
 /// Whether the quote at `i` opens a string value: it follows an unescaped `=`.

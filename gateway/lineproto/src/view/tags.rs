@@ -2,6 +2,7 @@
 
 use super::escaped::{Context, Escaped};
 use crate::scan::swar;
+use std::ops::Range;
 
 /// Index of the first `sep` in `s` that no backslash escapes (or `s.len()`).
 #[inline]
@@ -40,10 +41,21 @@ pub struct Tags<'a> {
     lanes: u64,
 }
 
-/// Marks `=` and `,` in a word.
+/// `0x7F` in every byte.
+const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+
+/// Marks exactly the bytes of `w` equal to `c` (no false hits, unlike [`swar::eq`], so
+/// that a marked byte never has to be read again).
+#[inline(always)]
+fn eq_exact(w: u64, c: u8) -> u64 {
+    let x = w ^ (u64::from(c) * 0x0101_0101_0101_0101);
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
+/// Marks `=` and `,` in a word, exactly.
 #[inline(always)]
 fn separators(w: u64) -> u64 {
-    swar::eq(w, b'=') | swar::eq(w, b',')
+    eq_exact(w, b'=') | eq_exact(w, b',')
 }
 
 impl<'a> Tags<'a> {
@@ -63,10 +75,14 @@ impl<'a> Tags<'a> {
             while self.lanes != 0 {
                 let p = self.base + (self.lanes.trailing_zeros() / 8) as usize;
                 self.lanes &= self.lanes - 1;
-                match self.raw.get(p) {
-                    Some(b'=' | b',') if !escaped(self.raw, p) => return p,
-                    Some(_) => {}
-                    None => return self.raw.len(),
+                // Every marked byte is a separator (bytes past the end read as 0xFF and
+                // are never marked), so only its escape is left to check: no `match` on
+                // the byte, which wasm compiles to a jump table that mispredicts.
+                if p >= self.raw.len() {
+                    return self.raw.len();
+                }
+                if !escaped(self.raw, p) {
+                    return p;
                 }
             }
             self.base += 8;
@@ -99,6 +115,35 @@ impl<'a> Tags<'a> {
         };
         self.pos = end + 1;
         Some((start, key_end, end))
+    }
+
+    /// The next tag and where it is in the tag set ([`Point::tags_raw`]): the range
+    /// covers `key=value` as written, without the commas around it, so that a plugin can
+    /// copy the tags it keeps in runs (the tag's comma is at `range.end`, or at
+    /// `range.start - 1` when it is the last tag).
+    ///
+    /// ```
+    /// let batch = b"m,a=1,node=x,b=2 v=1 5\n";
+    /// let p = sluice_lineproto::points(batch).next().unwrap()?;
+    /// let mut tags = p.tags();
+    /// tags.next();
+    /// let (key, value, range) = tags.next_with_range().unwrap();
+    /// assert!(key == "node" && value == "x");
+    /// assert_eq!(&p.tags_raw()[range], b"node=x");
+    /// # Ok::<(), sluice_lineproto::ViewError>(())
+    /// ```
+    ///
+    /// [`Point::tags_raw`]: super::Point::tags_raw
+    #[inline]
+    pub fn next_with_range(&mut self) -> Option<(Escaped<'a>, Escaped<'a>, Range<usize>)> {
+        let (start, key_end, end) = self.next_span()?;
+        let key = self.raw.get(start..key_end).unwrap_or_default();
+        let value = self.raw.get(key_end + 1..end).unwrap_or_default();
+        Some((
+            Escaped::new(key, Context::Name),
+            Escaped::new(value, Context::Name),
+            start..end.min(self.raw.len()),
+        ))
     }
 
     /// The first tag's value whose key's unescaped text is `key`.
