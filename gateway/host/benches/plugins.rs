@@ -2,6 +2,8 @@
 //!
 //! - `tag_strip/native`: the tag-strip plugin's `process` called natively through the
 //!   SDK (the work itself);
+//! - `tag_strip/native_checked`: the same plus the output check the host (and the SDK's
+//!   `run_native`) does on every call — the like-for-like baseline of the component;
 //! - `tag_strip/component`: the same code as a wasm component through the host (batch
 //!   copied in, output copied out and checked to be canonical);
 //! - `identity/component`: a plugin that returns its input — the boundary alone;
@@ -60,6 +62,19 @@ fn benches(c: &mut Criterion) {
                 .process(&sdk_ctx, Batch::new(black_box(&batch)), &mut out, &mut host)
                 .unwrap();
             out.into_inner()
+        });
+    });
+    // What the host adds to every call natively too: the output check (the SDK's
+    // run_native does the same), so native and component do the same work.
+    group.bench_function("native_checked", |b| {
+        b.iter(|| {
+            let mut out = LineWriter::with_capacity(batch.len());
+            native
+                .process(&sdk_ctx, Batch::new(black_box(&batch)), &mut out, &mut host)
+                .unwrap();
+            let out = out.into_inner();
+            assert!(sluice_lineproto::points(&out).all(|p| p.is_ok()));
+            out
         });
     });
     let mut strip = load(&engine, &caps, "tag_strip", STRIP).instance().unwrap();
