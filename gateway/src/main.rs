@@ -14,10 +14,26 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", describe(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes joined with ": ", leaving out a cause whose text the
+/// message already quotes (many errors print their source as part of their own text).
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -78,5 +94,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             PluginCommand::Build { dir } => commands::plugin_build::run(&dir).map(|_| ()),
             PluginCommand::Test(args) => commands::plugin_test::run(&args),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_already_quoted_are_not_repeated() {
+        let io = std::io::Error::other("disk gone");
+        let quoted = anyhow::Error::new(io).context("write failed: disk gone");
+        assert_eq!(describe(&quoted), "write failed: disk gone");
+        let plain = anyhow::anyhow!("root").context("outer");
+        assert_eq!(describe(&plain), "outer: root");
     }
 }
