@@ -28,6 +28,18 @@ fn dlq(sluice: &TestSluice, args: &[&str]) -> sluice_e2e::CommandOutput {
     )
 }
 
+/// A chain of one evil plugin in `mode`, and an output that is down (nothing is
+/// expected to reach it).
+fn lone_evil(name: &str, mode: &str) -> SluiceConfig {
+    SluiceConfig::new()
+        .plugin(
+            name,
+            &plugin_wasm("evil"),
+            &format!("config = {{ mode = \"{mode}\" }}\n"),
+        )
+        .output_v1("central", &sluice_e2e::dead_url())
+}
+
 /// `points` without their `node` tag.
 fn without_node(points: &[Point]) -> Vec<Point> {
     points
@@ -234,13 +246,7 @@ fn on_error_pass_skips_the_plugin_and_drop_discards_the_batch() {
 
 #[test]
 fn a_plugin_that_rejects_its_config_stops_the_start_with_its_message() {
-    let config = SluiceConfig::new()
-        .plugin(
-            "picky",
-            &plugin_wasm("evil"),
-            "config = { mode = \"reject-config\" }\n",
-        )
-        .output_v1("central", &sluice_e2e::dead_url());
+    let config = lone_evil("picky", "reject-config");
     let mut sluice = TestSluice::with_config(config.toml()).spawn_unready();
     let status = sluice.wait_exit(Duration::from_secs(30));
     assert!(
@@ -262,13 +268,7 @@ fn a_plugin_that_rejects_its_config_stops_the_start_with_its_message() {
 
 #[test]
 fn an_unavailable_plugin_dependency_asks_the_client_to_retry() {
-    let config = SluiceConfig::new()
-        .plugin(
-            "needs-kv",
-            &plugin_wasm("evil"),
-            "config = { mode = \"unavailable\" }\n",
-        )
-        .output_v1("central", &sluice_e2e::dead_url());
+    let config = lone_evil("needs-kv", "unavailable");
     let sluice = TestSluice::with_config(config.toml()).spawn();
     let response = sluice.write("e", "evil v=1 1\n");
     assert_eq!(response.status, 503, "{}", response.describe());

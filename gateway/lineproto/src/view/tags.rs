@@ -171,13 +171,7 @@ impl<'a> Iterator for Tags<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let (start, key_end, end) = self.next_span()?;
-        let key = self.raw.get(start..key_end).unwrap_or_default();
-        let value = self.raw.get(key_end + 1..end).unwrap_or_default();
-        Some((
-            Escaped::new(key, Context::Name),
-            Escaped::new(value, Context::Name),
-        ))
+        self.next_with_range().map(|(key, value, _)| (key, value))
     }
 }
 
