@@ -95,7 +95,7 @@ impl Pipeline {
         let batch = match self.chain.run(batch, origin).await {
             ChainOutcome::Forward(batch) => Some(batch),
             ChainOutcome::DeadLetter { batch, failure } => {
-                self.dead_letter(batch, failure).await?;
+                self.dead_letter(batch, failure, origin).await?;
                 None
             }
             ChainOutcome::Dropped { .. } => None,
@@ -123,8 +123,14 @@ impl Pipeline {
     }
 
     /// Keeps a batch a plugin failed on in the dead-letter store, durably.
-    async fn dead_letter(&self, batch: Batch, failure: PluginFailure) -> Result<(), AcceptError> {
+    async fn dead_letter(
+        &self,
+        batch: Batch,
+        failure: PluginFailure,
+        origin: &Origin,
+    ) -> Result<(), AcceptError> {
         let store = Arc::clone(&self.dead_letters);
+        let origin = origin.to_record();
         let points = batch.points();
         let stored = tokio::task::spawn_blocking(move || {
             let id = store.put(&NewEntry {
@@ -133,6 +139,7 @@ impl Pipeline {
                 plugin_sha256: failure.sha256.as_deref(),
                 batch: &batch,
                 error: &failure.error,
+                origin,
             })?;
             Ok::<_, DeadLetterError>((id, failure))
         })

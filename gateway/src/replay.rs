@@ -55,12 +55,12 @@ pub async fn replay(
         Selection::All => store.list()?.into_iter().map(|m| m.id).collect(),
         Selection::Ids(ids) => ids.clone(),
     };
-    // Replayed batches have no client to retry: an unavailable dependency is a failure.
-    let origin = Origin::default();
     for id in ids {
         let (meta, batch) = store.get(&id)?;
         let batch = if meta.stage == "plugin" {
-            match chain.run(batch, &origin).await {
+            // The plugins see the write's origin again; with no client to retry, an
+            // unavailable dependency is a failure.
+            match chain.run(batch, &Origin::from_record(&meta.origin)).await {
                 ChainOutcome::Forward(batch) => batch,
                 ChainOutcome::DeadLetter { failure, .. }
                 | ChainOutcome::Dropped { failure, .. }
@@ -112,6 +112,7 @@ mod tests {
                         plugin_sha256: None,
                         batch: &batch,
                         error: "boom",
+                        origin: crate::dead_letter::WriteOrigin::default(),
                     })
                     .unwrap(),
             );

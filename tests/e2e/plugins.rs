@@ -5,6 +5,7 @@
 //! batches into `influxd`; `on_error = "pass"` and `"drop"`; a plugin that rejects its
 //! config stops the start with its message.
 
+use sluice_e2e::buffer_files::files_under;
 use sluice_e2e::{
     LONG, Point, SluiceConfig, TestInflux, TestSluice, flood_points, plugin_wasm, run_command,
     sluice_command, to_lines, wait_until,
@@ -167,6 +168,17 @@ fn every_attack_is_dead_lettered_and_replayed_through_a_fixed_chain() {
             listed.stdout
         );
     }
+    // Each entry keeps what the plugin saw of the write: the client's address.
+    let metas: Vec<String> = files_under(&sluice.dir().join("dead-letter"))
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "json"))
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect();
+    assert_eq!(metas.len(), 5, "{metas:?}");
+    assert!(
+        metas.iter().all(|m| m.contains("\"client\": \"127.0.0.1:")),
+        "{metas:?}"
+    );
     let locked = dlq(&sluice, &["replay", "--all"]);
     assert_ne!(
         locked.code,

@@ -2,6 +2,7 @@
 //! ([`Origin`]) and which plugin failed on it ([`PluginFailure`]).
 
 use crate::batch::{Batch, Context};
+use crate::dead_letter::WriteOrigin;
 use sluice_host::{HostError, Plugin};
 use std::net::SocketAddr;
 
@@ -79,6 +80,25 @@ impl Origin {
         }
     }
 
+    /// What a dead-letter entry keeps of this origin.
+    pub fn to_record(&self) -> WriteOrigin {
+        WriteOrigin {
+            client: self.source.map(|a| a.to_string()),
+            org: self.org.clone(),
+            bucket: self.bucket.clone(),
+        }
+    }
+
+    /// The origin a dead-letter entry recorded; a replay cannot ask anyone to retry.
+    pub fn from_record(record: &WriteOrigin) -> Self {
+        Self {
+            source: record.client.as_deref().and_then(|a| a.parse().ok()),
+            org: record.org.clone(),
+            bucket: record.bucket.clone(),
+            client_retries: false,
+        }
+    }
+
     /// The plugin-facing context of a batch for `ctx` from this origin.
     pub fn host_context(&self, ctx: &Context) -> sluice_host::Context {
         sluice_host::Context {
@@ -88,5 +108,29 @@ impl Origin {
             bucket: self.bucket.clone(),
             source: self.source.map(|a| a.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_origin_comes_back_without_retries() {
+        let origin = Origin {
+            source: "127.0.0.1:5000".parse().ok(),
+            org: Some("acme".into()),
+            bucket: Some("flood/raw".into()),
+            client_retries: true,
+        };
+        let back = Origin::from_record(&origin.to_record());
+        assert_eq!(
+            back,
+            Origin {
+                client_retries: false,
+                ..origin
+            }
+        );
+        assert!(Origin::default().to_record().is_empty());
     }
 }

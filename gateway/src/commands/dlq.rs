@@ -166,6 +166,7 @@ mod tests {
             rp: Some("raw".into()),
             points: 100,
             error: "plugin \"evil\" ran past\nits timeout".into(),
+            origin: Default::default(),
         };
         let t = table(&[entry]);
         let lines: Vec<&str> = t.lines().collect();

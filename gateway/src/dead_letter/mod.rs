@@ -58,6 +58,31 @@ pub struct EntryMeta {
     pub points: usize,
     /// The error that sent it here.
     pub error: String,
+    /// Where the write came from, for a batch a plugin failed on (what the plugin saw in
+    /// its context, and sees again on replay).
+    #[serde(default, skip_serializing_if = "WriteOrigin::is_empty")]
+    pub origin: WriteOrigin,
+}
+
+/// What a plugin's context said about the write besides db and rp.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WriteOrigin {
+    /// The client's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// The 2.x organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// The 2.x bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+}
+
+impl WriteOrigin {
+    /// Nothing is known.
+    pub fn is_empty(&self) -> bool {
+        self.client.is_none() && self.org.is_none() && self.bucket.is_none()
+    }
 }
 
 /// A new entry to store.
@@ -73,6 +98,8 @@ pub struct NewEntry<'a> {
     pub batch: &'a Batch,
     /// Why.
     pub error: &'a str,
+    /// Where the write came from (empty for store rejections).
+    pub origin: WriteOrigin,
 }
 
 /// A directory of dead-lettered batches.
@@ -123,6 +150,7 @@ impl DeadLetters {
             rp: ctx.rp.clone(),
             points: entry.batch.points(),
             error: entry.error.to_owned(),
+            origin: entry.origin.clone(),
         };
         let json = serde_json::to_vec_pretty(&meta).map_err(|source| DeadLetterError::Meta {
             path: self.meta_path(&id),
@@ -234,6 +262,7 @@ mod tests {
                 plugin_sha256: None,
                 batch: &batch,
                 error: "404 database not found",
+                origin: WriteOrigin::default(),
             })
             .unwrap();
         let list = store.list().unwrap();

@@ -12,7 +12,7 @@ use super::retry::Backoff;
 use crate::batch::Batch;
 use crate::buffer::{Consumer, Position};
 use crate::config::OutputConfig;
-use crate::dead_letter::{DeadLetters, NewEntry};
+use crate::dead_letter::{DeadLetters, NewEntry, WriteOrigin};
 use crate::telemetry::Metrics;
 use crate::telemetry::events::{DeadLettered, OutputDelivered, OutputRecovered, OutputRetrying};
 use bytes::Bytes;
@@ -252,6 +252,7 @@ impl Delivery {
                     plugin_sha256: None,
                     batch: &batch,
                     error: &error,
+                    origin: WriteOrigin::default(),
                 })
             })
             .await;
