@@ -168,9 +168,8 @@ async fn load_chain(config: &Config, metrics: &Arc<Metrics>) -> Result<chain::Ch
     let metrics = Arc::clone(metrics);
     match tokio::task::spawn_blocking(move || chain::load(&config, metrics)).await {
         Ok(loaded) => Ok(loaded?),
-        Err(join) => Err(AppError::Serve(std::io::Error::other(format!(
-            "loading the plugin chain failed: {join}"
-        )))),
+        // A panic while loading is a bug: let it be the panic it was.
+        Err(join) => std::panic::resume_unwind(join.into_panic()),
     }
 }
 

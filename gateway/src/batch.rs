@@ -4,6 +4,37 @@
 //! header in front of the lines and never copied on the way to disk.
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+/// Where a write came from, beyond its routing context: what a plugin sees of it, and
+/// what a dead-letter entry keeps so a replay shows the plugin the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The client's address (`ip:port`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// The 2.x organisation of a `/api/v2/write`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// The 2.x bucket of a `/api/v2/write`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+}
+
+impl Origin {
+    /// A write from `client`, nothing else known.
+    pub fn client(client: Option<std::net::SocketAddr>) -> Self {
+        Self {
+            client: client.map(|a| a.to_string()),
+            ..Self::default()
+        }
+    }
+
+    /// Nothing is known.
+    pub fn is_empty(&self) -> bool {
+        self.client.is_none() && self.org.is_none() && self.bucket.is_none()
+    }
+}
 
 /// Where a batch is going: InfluxDB 1.x database and retention policy. A v2 bucket maps
 /// onto these as InfluxDB 1.8's compatibility API does (`db/rp`, or `db` for the

@@ -2,9 +2,9 @@
 //! a durable append to the buffer. When `accept` returns `Ok`, the batch is on disk: in
 //! the buffer, or in the dead-letter store when a plugin failed on it.
 
-use crate::batch::Batch;
+use crate::batch::{Batch, Origin};
 use crate::buffer::{Queue, QueueError};
-use crate::chain::{Chain, ChainOutcome, Origin, PluginFailure};
+use crate::chain::{Chain, ChainOutcome, PluginFailure, Resend};
 use crate::dead_letter::{DeadLetterError, DeadLetters, NewEntry};
 use crate::telemetry::Metrics;
 use crate::telemetry::events::{BatchAccepted, BufferFull, DeadLettered};
@@ -81,18 +81,19 @@ impl Pipeline {
 
     /// Runs the batch through the chain and appends the result durably (or keeps it in
     /// the dead-letter store when a plugin failed on it). `received_bytes` is what the
-    /// client sent (decoded), for metrics.
+    /// client sent (decoded), for metrics; `resend` whether the client can retry.
     pub async fn accept(
         &self,
         batch: Batch,
         received_bytes: usize,
         origin: &Origin,
+        resend: Resend,
     ) -> Result<(), AcceptError> {
         let points = batch.points();
         if points == 0 {
             return Ok(());
         }
-        let batch = match self.chain.run(batch, origin).await {
+        let batch = match self.chain.run(batch, origin, resend).await {
             ChainOutcome::Forward(batch) => Some(batch),
             ChainOutcome::DeadLetter { batch, failure } => {
                 self.dead_letter(batch, failure, origin).await?;
@@ -130,7 +131,7 @@ impl Pipeline {
         origin: &Origin,
     ) -> Result<(), AcceptError> {
         let store = Arc::clone(&self.dead_letters);
-        let origin = origin.to_record();
+        let origin = origin.clone();
         let points = batch.points();
         let stored = tokio::task::spawn_blocking(move || {
             let id = store.put(&NewEntry {

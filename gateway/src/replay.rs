@@ -4,7 +4,7 @@
 //! and is removed from the store only once the buffer holds it durably.
 
 use crate::buffer::{Queue, QueueError};
-use crate::chain::{Chain, ChainOutcome, Origin};
+use crate::chain::{Chain, ChainOutcome, Resend};
 use crate::dead_letter::{DeadLetterError, DeadLetters, EntryMeta};
 
 /// Why a replay stopped before trying every entry.
@@ -60,7 +60,7 @@ pub async fn replay(
         let batch = if meta.stage == "plugin" {
             // The plugins see the write's origin again; with no client to retry, an
             // unavailable dependency is a failure.
-            match chain.run(batch, &Origin::from_record(&meta.origin)).await {
+            match chain.run(batch, &meta.origin, Resend::Impossible).await {
                 ChainOutcome::Forward(batch) => batch,
                 ChainOutcome::DeadLetter { failure, .. }
                 | ChainOutcome::Dropped { failure, .. }
@@ -112,7 +112,7 @@ mod tests {
                         plugin_sha256: None,
                         batch: &batch,
                         error: "boom",
-                        origin: crate::dead_letter::WriteOrigin::default(),
+                        origin: crate::batch::Origin::default(),
                     })
                     .unwrap(),
             );

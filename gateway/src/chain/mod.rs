@@ -13,13 +13,13 @@ mod outcome;
 mod pool;
 
 pub use load::{ChainError, load};
-pub use outcome::{ChainOutcome, Origin, PluginFailure};
+pub use outcome::{ChainOutcome, PluginFailure, Resend, host_context};
 
-use crate::batch::{Batch, BatchBuilder};
+use crate::batch::{Batch, BatchBuilder, Origin};
 use crate::config::OnError;
 use crate::telemetry::Metrics;
 use crate::telemetry::events::{PluginFailed, PluginRan};
-use pool::InstancePool;
+use pool::{InstancePool, InstanceSet};
 use sluice_host::{Plugin, PluginInstance};
 use std::sync::Arc;
 use std::time::Instant;
@@ -82,7 +82,7 @@ impl Chain {
     }
 
     /// Runs `batch` through every plugin, on a blocking thread.
-    pub async fn run(&self, batch: Batch, origin: &Origin) -> ChainOutcome {
+    pub async fn run(&self, batch: Batch, origin: &Origin, resend: Resend) -> ChainOutcome {
         let Some(inner) = &self.inner else {
             return ChainOutcome::Forward(batch);
         };
@@ -95,7 +95,7 @@ impl Chain {
         let original = batch.clone();
         let ran = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            inner.run_blocking(batch, &origin)
+            inner.run_blocking(batch, &origin, resend)
         })
         .await;
         match ran {
@@ -115,9 +115,22 @@ impl Chain {
 }
 
 impl Inner {
-    fn run_blocking(&self, batch: Batch, origin: &Origin) -> ChainOutcome {
-        let ctx = origin.host_context(batch.context());
+    /// Runs `batch` through the stages with one worker's instances.
+    fn run_blocking(&self, batch: Batch, origin: &Origin, resend: Resend) -> ChainOutcome {
         let mut set = self.pool.take();
+        let outcome = self.run_stages(&mut set, batch, origin, resend);
+        self.pool.put(set);
+        outcome
+    }
+
+    fn run_stages(
+        &self,
+        set: &mut InstanceSet,
+        batch: Batch,
+        origin: &Origin,
+        resend: Resend,
+    ) -> ChainOutcome {
+        let ctx = host_context(batch.context(), origin);
         // `None`: the batch's own lines (no plugin has rewritten them yet).
         let mut current: Option<Vec<u8>> = None;
         for (stage, slot) in self.stages.iter().zip(set.iter_mut()) {
@@ -137,32 +150,33 @@ impl Inner {
                 Err(error) => error,
             };
             let failure = PluginFailure::new(&stage.plugin, &error);
-            let action = if error.is_retryable() && origin.client_retries {
-                "refused"
-            } else {
-                stage.on_error.as_str()
-            };
+            let refuse = error.is_retryable() && resend == Resend::Possible;
             PluginFailed {
                 plugin: stage.plugin.name(),
                 kind: failure.kind,
-                action,
+                action: if refuse {
+                    "refused"
+                } else {
+                    stage.on_error.as_str()
+                },
                 points: batch.points(),
                 error: &failure.error,
             }
             .emit(&self.metrics);
-            let outcome = match (action, stage.on_error) {
-                ("refused", _) => ChainOutcome::Unavailable(failure),
-                (_, OnError::Pass) => continue,
-                (_, OnError::Drop) => ChainOutcome::Dropped {
-                    points: batch.points(),
-                    failure,
-                },
-                (_, OnError::DeadLetter) => ChainOutcome::DeadLetter { batch, failure },
-            };
-            self.pool.put(set);
-            return outcome;
+            if refuse {
+                return ChainOutcome::Unavailable(failure);
+            }
+            match stage.on_error {
+                OnError::Pass => {}
+                OnError::Drop => {
+                    return ChainOutcome::Dropped {
+                        points: batch.points(),
+                        failure,
+                    };
+                }
+                OnError::DeadLetter => return ChainOutcome::DeadLetter { batch, failure },
+            }
         }
-        self.pool.put(set);
         match current {
             None => ChainOutcome::Forward(batch),
             Some(lines) => ChainOutcome::Forward(rebuild(&batch, &lines)),

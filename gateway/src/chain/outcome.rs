@@ -1,10 +1,9 @@
-//! What the chain did with a batch ([`ChainOutcome`]), where the batch came from
-//! ([`Origin`]) and which plugin failed on it ([`PluginFailure`]).
+//! What the chain did with a batch ([`ChainOutcome`]), which plugin failed on it
+//! ([`PluginFailure`]), whether its sender can send it again ([`Resend`]), and the
+//! context a plugin sees ([`host_context`]).
 
-use crate::batch::{Batch, Context};
-use crate::dead_letter::WriteOrigin;
+use crate::batch::{Batch, Context, Origin};
 use sluice_host::{HostError, Plugin};
-use std::net::SocketAddr;
 
 /// What the chain did with a batch.
 #[derive(Debug)]
@@ -56,58 +55,24 @@ impl PluginFailure {
     }
 }
 
-/// Where a batch came from, beyond its routing context: what a plugin sees of the write.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Origin {
-    /// The client's address, when known.
-    pub source: Option<SocketAddr>,
-    /// The 2.x organisation of a `/api/v2/write`.
-    pub org: Option<String>,
-    /// The 2.x bucket of a `/api/v2/write`.
-    pub bucket: Option<String>,
-    /// Whether the sender can be told to retry (HTTP) or not (UDP, replay): decides
-    /// whether a plugin's "unavailable" refuses the batch or takes `on_error`.
-    pub client_retries: bool,
+/// Whether whoever sent a batch can be asked to send it again: decides whether a
+/// plugin's "unavailable" refuses the batch or takes the plugin's `on_error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// An HTTP client: a 503 makes it retry.
+    Possible,
+    /// A UDP sender, or a replay: nobody to ask.
+    Impossible,
 }
 
-impl Origin {
-    /// An HTTP client at `source`, which retries on 503.
-    pub fn http(source: Option<SocketAddr>) -> Self {
-        Self {
-            source,
-            client_retries: true,
-            ..Self::default()
-        }
-    }
-
-    /// What a dead-letter entry keeps of this origin.
-    pub fn to_record(&self) -> WriteOrigin {
-        WriteOrigin {
-            client: self.source.map(|a| a.to_string()),
-            org: self.org.clone(),
-            bucket: self.bucket.clone(),
-        }
-    }
-
-    /// The origin a dead-letter entry recorded; a replay cannot ask anyone to retry.
-    pub fn from_record(record: &WriteOrigin) -> Self {
-        Self {
-            source: record.client.as_deref().and_then(|a| a.parse().ok()),
-            org: record.org.clone(),
-            bucket: record.bucket.clone(),
-            client_retries: false,
-        }
-    }
-
-    /// The plugin-facing context of a batch for `ctx` from this origin.
-    pub fn host_context(&self, ctx: &Context) -> sluice_host::Context {
-        sluice_host::Context {
-            db: ctx.db.clone(),
-            rp: ctx.rp.clone(),
-            org: self.org.clone(),
-            bucket: self.bucket.clone(),
-            source: self.source.map(|a| a.to_string()),
-        }
+/// The plugin-facing context of a batch routed by `ctx` from `origin`.
+pub fn host_context(ctx: &Context, origin: &Origin) -> sluice_host::Context {
+    sluice_host::Context {
+        db: ctx.db.clone(),
+        rp: ctx.rp.clone(),
+        org: origin.org.clone(),
+        bucket: origin.bucket.clone(),
+        source: origin.client.clone(),
     }
 }
 
@@ -116,21 +81,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_recorded_origin_comes_back_without_retries() {
+    fn the_plugin_context_joins_routing_and_origin() {
+        let ctx = Context::from_bucket("flood/raw");
         let origin = Origin {
-            source: "127.0.0.1:5000".parse().ok(),
+            client: Some("127.0.0.1:5000".into()),
             org: Some("acme".into()),
             bucket: Some("flood/raw".into()),
-            client_retries: true,
         };
-        let back = Origin::from_record(&origin.to_record());
+        let host = host_context(&ctx, &origin);
         assert_eq!(
-            back,
-            Origin {
-                client_retries: false,
-                ..origin
-            }
+            (host.db.as_str(), host.rp.as_deref()),
+            ("flood", Some("raw"))
         );
-        assert!(Origin::default().to_record().is_empty());
+        assert_eq!(host.source.as_deref(), Some("127.0.0.1:5000"));
+        assert_eq!(host.org.as_deref(), Some("acme"));
+        assert_eq!(host.bucket.as_deref(), Some("flood/raw"));
     }
 }

@@ -4,7 +4,7 @@
 //! `<id>.json` (what happened); the JSON is written last, so an entry without it is an
 //! interrupted write and is ignored.
 
-use crate::batch::{Batch, Context};
+use crate::batch::{Batch, Context, Origin};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -60,29 +60,8 @@ pub struct EntryMeta {
     pub error: String,
     /// Where the write came from, for a batch a plugin failed on (what the plugin saw in
     /// its context, and sees again on replay).
-    #[serde(default, skip_serializing_if = "WriteOrigin::is_empty")]
-    pub origin: WriteOrigin,
-}
-
-/// What a plugin's context said about the write besides db and rp.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct WriteOrigin {
-    /// The client's address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<String>,
-    /// The 2.x organisation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<String>,
-    /// The 2.x bucket.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bucket: Option<String>,
-}
-
-impl WriteOrigin {
-    /// Nothing is known.
-    pub fn is_empty(&self) -> bool {
-        self.client.is_none() && self.org.is_none() && self.bucket.is_none()
-    }
+    #[serde(default, skip_serializing_if = "Origin::is_empty")]
+    pub origin: Origin,
 }
 
 /// A new entry to store.
@@ -99,7 +78,7 @@ pub struct NewEntry<'a> {
     /// Why.
     pub error: &'a str,
     /// Where the write came from (empty for store rejections).
-    pub origin: WriteOrigin,
+    pub origin: Origin,
 }
 
 /// A directory of dead-lettered batches.
@@ -262,7 +241,7 @@ mod tests {
                 plugin_sha256: None,
                 batch: &batch,
                 error: "404 database not found",
-                origin: WriteOrigin::default(),
+                origin: Origin::default(),
             })
             .unwrap();
         let list = store.list().unwrap();

@@ -9,10 +9,10 @@ use super::client::{SendError, Sender};
 use super::coalesce::{Request, coalesce};
 use super::health::OutputHealth;
 use super::retry::Backoff;
-use crate::batch::Batch;
+use crate::batch::{Batch, Origin};
 use crate::buffer::{Consumer, Position};
 use crate::config::OutputConfig;
-use crate::dead_letter::{DeadLetters, NewEntry, WriteOrigin};
+use crate::dead_letter::{DeadLetters, NewEntry};
 use crate::telemetry::Metrics;
 use crate::telemetry::events::{DeadLettered, OutputDelivered, OutputRecovered, OutputRetrying};
 use bytes::Bytes;
@@ -252,7 +252,7 @@ impl Delivery {
                     plugin_sha256: None,
                     batch: &batch,
                     error: &error,
-                    origin: WriteOrigin::default(),
+                    origin: Origin::default(),
                 })
             })
             .await;

@@ -3,8 +3,9 @@
 //! the next batch, so one fsync covers many datagrams.
 
 use super::canonical::now_ns;
+use crate::batch::Origin;
 use crate::batch::{BatchBuilder, Context};
-use crate::chain::Origin;
+use crate::chain::Resend;
 use crate::config::UdpConfig;
 use crate::pipeline::{AcceptError, Pipeline};
 use crate::telemetry::events::LinesDropped;
@@ -84,11 +85,11 @@ impl UdpListener {
             let batch = gathered.builder.finish(points);
             // UDP senders cannot be asked to retry: a plugin that is unavailable takes
             // its on_error path instead of refusing the batch.
-            let origin = Origin {
-                source,
-                ..Origin::default()
-            };
-            let status = match pipeline.accept(batch, received, &origin).await {
+            let origin = Origin::client(source);
+            let status = match pipeline
+                .accept(batch, received, &origin, Resend::Impossible)
+                .await
+            {
                 Ok(()) => 204,
                 Err(AcceptError::Full(_) | AcceptError::Unavailable(_)) => 503,
                 Err(AcceptError::TooLarge(_)) => 413,

@@ -6,8 +6,8 @@ use super::canonical::canonical_batch;
 use super::error::{Flavor, IngestError};
 use super::source::Source;
 use super::{AppState, body::read_body};
-use crate::batch::Context;
-use crate::chain::Origin;
+use crate::batch::{Context, Origin};
+use crate::chain::Resend;
 use crate::pipeline::AcceptError;
 use crate::telemetry::events::LinesDropped;
 use axum::body::Body;
@@ -59,7 +59,7 @@ pub(super) async fn write_v1(
             db,
             rp: params.rp.filter(|r| !r.is_empty()),
         };
-        let origin = Origin::http(source);
+        let origin = Origin::client(source);
         ingest(&state, context, &origin, precision, &headers, body).await
     }
     .await;
@@ -89,7 +89,7 @@ pub(super) async fn write_v2(
         let origin = Origin {
             org: params.org.filter(|o| !o.is_empty()),
             bucket: Some(bucket.clone()),
-            ..Origin::http(source)
+            ..Origin::client(source)
         };
         ingest(
             &state,
@@ -115,7 +115,11 @@ async fn ingest(
 ) -> Result<(), IngestError> {
     let body = read_body(body, headers, state.max_body).await?;
     let (batch, summary) = canonical_batch(context, &body, precision);
-    match state.pipeline.accept(batch, body.len(), origin).await {
+    match state
+        .pipeline
+        .accept(batch, body.len(), origin, Resend::Possible)
+        .await
+    {
         Ok(()) => {}
         Err(AcceptError::Full(why)) => return Err(IngestError::Full(why)),
         Err(e @ AcceptError::Unavailable(_)) => {
