@@ -74,6 +74,15 @@ fn tag_strip_removes_the_node_tag_before_the_store() {
         "{keys}"
     );
     assert_eq!(sluice.health()["chain"], serde_json::json!(["strip-node"]));
+
+    // `sluice check` next to the running gateway: its plugins get a scratch kv, so the
+    // gateway's (locked) store is neither needed nor touched.
+    let config_arg = sluice.config_path().to_string_lossy().into_owned();
+    let checked = run_command(
+        &mut sluice_command(&["check", "-c", &config_arg], sluice.dir()),
+        Duration::from_secs(60),
+    );
+    assert_eq!(checked.code, Some(0), "{}", checked.describe());
 }
 
 /// Each attack, by the measurement that triggers it.
@@ -294,4 +303,18 @@ fn an_unavailable_plugin_dependency_asks_the_client_to_retry() {
     assert_eq!(sluice.metric("sluice_dead_lettered_batches_total"), None);
     let response = sluice.write("e", "calm v=1 1\n");
     assert_eq!(response.status, 204, "{}", response.describe());
+}
+
+#[test]
+fn dlq_replay_refuses_a_buffer_that_would_lose_the_batches() {
+    let config = lone_evil("needs-kv", "unavailable").memory_buffer();
+    let mut sluice = TestSluice::with_config(config.toml()).spawn();
+    sluice.terminate();
+    let replayed = dlq(&sluice, &["replay", "--all"]);
+    assert_eq!(replayed.code, Some(1), "{}", replayed.describe());
+    assert!(
+        replayed.stderr.contains("replay needs the disk buffer"),
+        "{}",
+        replayed.describe()
+    );
 }

@@ -38,8 +38,20 @@ pub fn load(config: &Config, metrics: Arc<Metrics>) -> Result<Chain, ChainError>
     if config.plugins.is_empty() {
         return Ok(Chain::empty());
     }
+    load_with(config, capabilities(config)?, metrics)
+}
+
+/// Loads every configured plugin against `caps` instead of the configured backends
+/// (`sluice check` uses scratch ones, so it never touches a running gateway's kv).
+pub fn load_with(
+    config: &Config,
+    caps: Capabilities,
+    metrics: Arc<Metrics>,
+) -> Result<Chain, ChainError> {
+    if config.plugins.is_empty() {
+        return Ok(Chain::empty());
+    }
     let engine = Engine::new(Some(config.plugin_cache_dir()))?;
-    let caps = capabilities(config)?;
     let mut stages = Vec::with_capacity(config.plugins.len());
     for entry in &config.plugins {
         let spec = PluginSpec {

@@ -3,7 +3,7 @@
 //! must be stopped, since it holds the buffer's lock).
 
 use anyhow::Context as _;
-use sluice::config::Config;
+use sluice::config::{BufferKind, Config};
 use sluice::dead_letter::{DeadLetters, EntryMeta};
 use sluice::replay::{EntryResult, Selection};
 use sluice::telemetry::Metrics;
@@ -101,7 +101,13 @@ pub(crate) fn replay(path: &Path, ids: Vec<String>, all: bool) -> anyhow::Result
     } else {
         Selection::Ids(ids)
     };
-    let chain = sluice::chain::load(&config, Arc::new(Metrics::new()))?;
+    anyhow::ensure!(
+        config.buffer.kind == BufferKind::Disk,
+        "replay needs the disk buffer: a {:?} buffer would lose the batches when this command exits",
+        config.buffer.kind
+    );
+    // The buffer's lock first: it proves no gateway runs on this config, so opening the
+    // chain's kv store next cannot race one.
     let outputs: Vec<String> = config.outputs.iter().map(|o| o.name.clone()).collect();
     let queue = sluice::buffer::open(&config.buffer, &outputs).with_context(|| {
         format!(
@@ -109,6 +115,7 @@ pub(crate) fn replay(path: &Path, ids: Vec<String>, all: bool) -> anyhow::Result
             config.buffer.dir.display()
         )
     })?;
+    let chain = sluice::chain::load(&config, Arc::new(Metrics::new()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

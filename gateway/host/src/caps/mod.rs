@@ -58,6 +58,12 @@ pub enum CapabilityError {
         /// What is wrong.
         reason: String,
     },
+    /// Another process (a running gateway) has the store open.
+    #[error("{path} is locked: another process (a running gateway?) uses this store")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
 }
 
 /// Longest key quoted in an error.

@@ -7,7 +7,7 @@
 //! appends all records of one kv call, then `fdatasync`s; on open, the first record that
 //! is short or fails its checksum (a torn write) ends the journal and is cut off.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -51,6 +51,9 @@ pub(super) fn id_len(namespace: &str, key: &str) -> u64 {
 pub(super) struct Journal {
     path: PathBuf,
     file: File,
+    /// The exclusive lock on `<path>.lock`, held while the journal is open: two
+    /// processes appending to (or compacting) one journal would lose writes.
+    lock: File,
     /// Bytes in the file.
     len: u64,
     /// Reused encoding buffer, so an append allocates nothing once warm.
@@ -70,6 +73,7 @@ impl Journal {
         path: &Path,
         mut apply: impl FnMut(Record),
     ) -> Result<Self, CapabilityError> {
+        let lock = lock(path)?;
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
@@ -87,6 +91,7 @@ impl Journal {
             return Ok(Self {
                 path: path.to_owned(),
                 file,
+                lock,
                 len: HEADER as u64,
                 scratch: Vec::new(),
             });
@@ -122,6 +127,7 @@ impl Journal {
         Ok(Self {
             path: path.to_owned(),
             file,
+            lock,
             len: pos as u64,
             scratch: Vec::new(),
         })
@@ -180,9 +186,29 @@ impl Journal {
         Ok(Self {
             path,
             file,
+            lock: self.lock,
             len: bytes.len() as u64,
             scratch: Vec::new(),
         })
+    }
+}
+
+/// Takes the exclusive lock on `<journal>.lock` (a file of its own: compaction replaces
+/// the journal's file, and with it any lock held on it).
+fn lock(journal: &Path) -> Result<File, CapabilityError> {
+    let mut name = journal.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(CapabilityError::Locked { path }),
+        Err(TryLockError::Error(source)) => Err(CapabilityError::Io { path, source }),
     }
 }
 
@@ -353,5 +379,20 @@ mod tests {
         let j = j.compact(sample()[1..].to_vec()).unwrap();
         drop(j);
         assert_eq!(replay(&path).1, sample()[1..]);
+    }
+
+    #[test]
+    fn a_second_opener_is_refused_until_the_first_closes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kv.journal");
+        let (j, _) = replay(&path);
+        let j = j.compact(sample()).unwrap();
+        let err = Journal::open(&path, |_| {}).unwrap_err();
+        assert!(
+            matches!(&err, CapabilityError::Locked { path: p } if p.ends_with("kv.journal.lock")),
+            "{err:?}"
+        );
+        drop(j);
+        assert_eq!(replay(&path).1, sample());
     }
 }
