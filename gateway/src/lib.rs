@@ -15,6 +15,7 @@
 //! [`app`] wires the stages together and owns shutdown. Beside them: [`config`] (the TOML
 //! contract), [`dead_letter`] (what could not be delivered or transformed, kept for
 //! [`replay`]),
+//! [`statement`] (schema statements that travel through the buffer to every output),
 //! [`telemetry`] (metrics, logs and the events that feed both), [`cli`], [`shutdown`], and [`loadgen`] (`sluice bench`).
 
 pub mod app;
@@ -30,4 +31,5 @@ pub mod loadgen;
 pub mod pipeline;
 pub mod replay;
 pub mod shutdown;
+pub mod statement;
 pub mod telemetry;

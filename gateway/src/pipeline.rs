@@ -6,6 +6,7 @@ use crate::batch::{Batch, Origin};
 use crate::buffer::{Queue, QueueError};
 use crate::chain::{Chain, ChainOutcome, PluginFailure, Resend};
 use crate::dead_letter::{DeadLetterError, DeadLetters, NewEntry};
+use crate::statement::Statement;
 use crate::telemetry::Metrics;
 use crate::telemetry::events::{BatchAccepted, BufferFull, DeadLettered};
 use std::sync::Arc;
@@ -103,17 +104,7 @@ impl Pipeline {
             ChainOutcome::Unavailable(failure) => return Err(AcceptError::Unavailable(failure)),
         };
         if let Some(batch) = batch.filter(|b| b.points() > 0) {
-            match self.queue.append(batch.record()).await {
-                Ok(()) => {}
-                Err(e @ QueueError::Full { .. }) => {
-                    BufferFull { points }.emit(&self.metrics);
-                    return Err(AcceptError::Full(e.to_string()));
-                }
-                Err(e @ QueueError::RecordTooLarge { .. }) => {
-                    return Err(AcceptError::TooLarge(e.to_string()));
-                }
-                Err(e) => return Err(AcceptError::Buffer(e)),
-            }
+            self.append(batch.record(), points).await?;
         }
         BatchAccepted {
             points,
@@ -121,6 +112,29 @@ impl Pipeline {
         }
         .emit(&self.metrics);
         Ok(())
+    }
+
+    /// Appends a schema statement (`CREATE DATABASE`, `CREATE RETENTION POLICY`) to the
+    /// buffer durably, where every forwarder meets it between the batches written before
+    /// and after it and applies it to its output first (see [`crate::statement`]).
+    ///
+    /// Errors: [`AcceptError::Full`] (503) and [`AcceptError::Buffer`], as for a batch.
+    pub async fn append_statement(&self, statement: &Statement) -> Result<(), AcceptError> {
+        self.append(statement.record(), 0).await
+    }
+
+    /// Appends one record durably, mapping the buffer's refusals to what the client is
+    /// told; `points` is what a full buffer turned away, for metrics.
+    async fn append(&self, record: bytes::Bytes, points: usize) -> Result<(), AcceptError> {
+        match self.queue.append(record).await {
+            Ok(()) => Ok(()),
+            Err(e @ QueueError::Full { .. }) => {
+                BufferFull { points }.emit(&self.metrics);
+                Err(AcceptError::Full(e.to_string()))
+            }
+            Err(e @ QueueError::RecordTooLarge { .. }) => Err(AcceptError::TooLarge(e.to_string())),
+            Err(e) => Err(AcceptError::Buffer(e)),
+        }
     }
 
     /// Keeps a batch a plugin failed on in the dead-letter store, durably.
@@ -138,6 +152,7 @@ impl Pipeline {
                 stage: "plugin",
                 source: &failure.plugin,
                 plugin_sha256: failure.sha256.as_deref(),
+                status: None,
                 batch: &batch,
                 error: &failure.error,
                 origin,

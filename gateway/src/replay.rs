@@ -110,6 +110,7 @@ mod tests {
                         stage,
                         source: "x",
                         plugin_sha256: None,
+                        status: None,
                         batch: &batch,
                         error: "boom",
                         origin: crate::batch::Origin::default(),

@@ -1,6 +1,7 @@
-//! A 4xx from the store (here: the database does not exist) dead-letters the batch instead of
-//! blocking the queue: ingest still says 204, the batch lands in the dead-letter dir, the
-//! metric counts it, and later batches keep flowing.
+//! A refusal from the store (here: the database does not exist, and the output may not
+//! create it) dead-letters the batch instead of blocking the queue: ingest still says 204,
+//! the batch lands in the dead-letter dir, the metric counts it, and later batches keep
+//! flowing.
 
 use sluice_e2e::buffer_files::files_under;
 use sluice_e2e::{
@@ -58,9 +59,11 @@ fn rejected_batch_is_dead_lettered(
 fn store_4xx_goes_to_the_configured_dead_letter_dir() {
     let influx = TestInflux::start();
     influx.create_db("good");
-    let config = SluiceConfig::new()
-        .dead_letter_dir("{dir}/dlq")
-        .output_v1("central", &influx.url());
+    let config = SluiceConfig::new().dead_letter_dir("{dir}/dlq").output(
+        "central",
+        &influx.url(),
+        "create_database = false\n",
+    );
     rejected_batch_is_dead_lettered(config, "dlq", &influx);
 }
 
@@ -68,8 +71,10 @@ fn store_4xx_goes_to_the_configured_dead_letter_dir() {
 fn dead_letter_dir_defaults_next_to_the_buffer() {
     let influx = TestInflux::start();
     influx.create_db("good");
-    let config = SluiceConfig::new()
-        .buffer_dir("{dir}/data/buffer")
-        .output_v1("central", &influx.url());
+    let config = SluiceConfig::new().buffer_dir("{dir}/data/buffer").output(
+        "central",
+        &influx.url(),
+        "create_database = false\n",
+    );
     rejected_batch_is_dead_lettered(config, "data/dead-letter", &influx);
 }

@@ -17,4 +17,5 @@ mod plugin_cli;
 mod plugins;
 mod precision;
 mod query;
+mod store_refusals;
 mod udp;

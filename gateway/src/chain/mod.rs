@@ -199,10 +199,15 @@ fn process(
 }
 
 /// A batch with the chain's output lines and the original context. The host has checked
-/// that `lines` is canonical line protocol, one point per line.
+/// that `lines` is canonical line protocol, one point per line (a point may span lines:
+/// a string value may hold a raw line feed, so points are counted as points).
 fn rebuild(original: &Batch, lines: &[u8]) -> Batch {
     let mut builder = BatchBuilder::new(original.context().clone(), lines.len());
     builder.lines_mut().extend_from_slice(lines);
-    let points = lines.iter().filter(|&&b| b == b'\n').count();
-    builder.finish(points)
+    builder.finish(count_points(lines))
+}
+
+/// Points in canonical line protocol: each ends at a line feed outside a string value.
+pub fn count_points(lines: &[u8]) -> usize {
+    sluice_lineproto::trusted_points(lines).count()
 }

@@ -36,8 +36,10 @@ pub(crate) fn list(path: &Path) -> anyhow::Result<()> {
 
 /// The entries as an aligned text table.
 fn table(entries: &[EntryMeta]) -> String {
-    let header = ["ID", "CREATED", "STAGE", "SOURCE", "DB", "POINTS", "ERROR"];
-    let rows: Vec<[String; 7]> = entries
+    let header = [
+        "ID", "CREATED", "STAGE", "SOURCE", "DB", "POINTS", "STATUS", "ERROR",
+    ];
+    let rows: Vec<[String; 8]> = entries
         .iter()
         .map(|e| {
             let created = UNIX_EPOCH + Duration::from_millis(e.created_ms);
@@ -52,6 +54,7 @@ fn table(entries: &[EntryMeta]) -> String {
                 e.source.clone(),
                 db,
                 e.points.to_string(),
+                e.status.map_or_else(|| "-".to_owned(), |s| s.to_string()),
                 one_line(&e.error, ERROR_WIDTH),
             ]
         })
@@ -172,6 +175,7 @@ mod tests {
             db: "e".into(),
             rp: Some("raw".into()),
             points: 100,
+            status: None,
             error: "plugin \"evil\" ran past\nits timeout".into(),
             origin: Default::default(),
         };
@@ -179,7 +183,7 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert!(lines[0].starts_with("ID    CREATED"), "{t}");
         assert!(
-            lines[1].contains("1970-01-01T00:00:00Z  plugin  evil    e/raw  100"),
+            lines[1].contains("1970-01-01T00:00:00Z  plugin  evil    e/raw  100     -"),
             "{t}"
         );
         assert!(lines[1].ends_with("ran past its timeout"), "{t}");

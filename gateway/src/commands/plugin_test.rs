@@ -54,7 +54,7 @@ pub(crate) fn run(options: &PluginTestArgs) -> anyhow::Result<()> {
     std::io::stdout()
         .write_all(&output)
         .context("cannot write the output")?;
-    let points_out = output.iter().filter(|&&b| b == b'\n').count();
+    let points_out = sluice::chain::count_points(&output);
     for effect in &first_effects {
         eprintln!("# {effect}");
     }

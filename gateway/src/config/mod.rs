@@ -202,6 +202,22 @@ pub struct OutputConfig {
     /// Compress request bodies with gzip.
     #[serde(default = "default_true")]
     pub gzip: bool,
+    /// v1: when the store answers `404 database not found`, create the database
+    /// (`CREATE DATABASE` on `/query`) and send again, as Telegraf does with
+    /// `skip_database_creation = false`. Off, such a batch is dead-lettered.
+    #[serde(default = "default_true")]
+    pub create_database: bool,
+    /// A batch the store keeps failing with a 5xx while it accepts other batches is
+    /// batch-specific, not an outage: it is dead-lettered once it has failed this many
+    /// times (or for [`OutputConfig::max_batch_age`]), so it never holds the cursor. While
+    /// the store refuses every batch, nothing is dead-lettered: that is an outage, and
+    /// the buffer holds the data until it ends.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// How long a batch may keep failing (see [`OutputConfig::max_attempts`]) before it
+    /// is dead-lettered, while the output accepts other batches.
+    #[serde(default = "default_max_batch_age", with = "humantime_serde")]
+    pub max_batch_age: Duration,
 }
 
 fn default_api() -> Api {
@@ -224,6 +240,12 @@ fn default_retry_initial() -> Duration {
 }
 fn default_retry_max() -> Duration {
     Duration::from_secs(30)
+}
+fn default_max_attempts() -> u32 {
+    10
+}
+fn default_max_batch_age() -> Duration {
+    Duration::from_secs(300)
 }
 fn default_true() -> bool {
     true
@@ -321,6 +343,12 @@ impl Config {
             if output.concurrency == 0 || output.concurrency > 64 {
                 return Err(ConfigError::Invalid(format!(
                     "outputs.{}: concurrency must be between 1 and 64",
+                    output.name
+                )));
+            }
+            if output.max_attempts == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "outputs.{}: max_attempts must be at least 1",
                     output.name
                 )));
             }

@@ -1,5 +1,5 @@
-//! The dead-letter store: batches a store rejected (4xx) or a plugin failed on, kept with
-//! their context and the error so an operator can inspect and replay them
+//! The dead-letter store: batches a store refused or a plugin failed on, kept with
+//! their context and the error (a store's status and message) so an operator can inspect and replay them
 //! (`sluice dlq list|replay`). One entry is two files, `<id>.lp` (the lines) and
 //! `<id>.json` (what happened); the JSON is written last, so an entry without it is an
 //! interrupted write and is ignored.
@@ -56,7 +56,10 @@ pub struct EntryMeta {
     pub rp: Option<String>,
     /// Points in the batch.
     pub points: usize,
-    /// The error that sent it here.
+    /// The store's HTTP status, when a store refused the batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The error that sent it here (a store's own error message, for a refusal).
     pub error: String,
     /// Where the write came from, for a batch a plugin failed on (what the plugin saw in
     /// its context, and sees again on replay).
@@ -73,6 +76,8 @@ pub struct NewEntry<'a> {
     pub source: &'a str,
     /// sha256 of the plugin, for plugin failures.
     pub plugin_sha256: Option<&'a str>,
+    /// The store's HTTP status, for a store's refusal.
+    pub status: Option<u16>,
     /// The batch, with its original lines.
     pub batch: &'a Batch,
     /// Why.
@@ -128,6 +133,7 @@ impl DeadLetters {
             db: ctx.db.clone(),
             rp: ctx.rp.clone(),
             points: entry.batch.points(),
+            status: entry.status,
             error: entry.error.to_owned(),
             origin: entry.origin.clone(),
         };
@@ -239,8 +245,9 @@ mod tests {
                 stage: "output",
                 source: "central",
                 plugin_sha256: None,
+                status: Some(404),
                 batch: &batch,
-                error: "404 database not found",
+                error: "database not found: \"db\"",
                 origin: Origin::default(),
             })
             .unwrap();
@@ -249,7 +256,8 @@ mod tests {
         assert_eq!(list[0].id, id);
         assert_eq!(list[0].rp.as_deref(), Some("rp"));
         let (meta, back) = store.get(&id).unwrap();
-        assert_eq!(meta.error, "404 database not found");
+        assert_eq!(meta.error, "database not found: \"db\"");
+        assert_eq!(meta.status, Some(404));
         assert_eq!(back.lines(), b"m v=1 1\n");
         store.remove(&id).unwrap();
         assert!(store.list().unwrap().is_empty());

@@ -1,6 +1,7 @@
 //! One write request to a store (InfluxDB 1.x, 2.x, or another Sluice), and what its
 //! answer means for the batch: delivered, retry later, or rejected for good.
 
+use super::refusal::{Class, Refusal, classify, error_message};
 use super::retry::parse_retry_after;
 use crate::batch::Context;
 use crate::config::{Api, OutputConfig};
@@ -12,23 +13,30 @@ use std::time::Duration;
 /// Why a request did not deliver.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    /// Worth retrying: connection refused or reset, timeout, 5xx, 429.
+    /// Worth retrying: connection refused or reset, timeout, 429, 503, or a 5xx (see
+    /// [`Class`] for which are suspects).
     #[error("{message}")]
     Retry {
-        /// `connect`, `timeout`, `status_5xx`, `status_429`.
+        /// `connect`, `timeout`, `status_5xx`, `status_429`, `status_4xx`.
         kind: &'static str,
+        /// Whether the failure may be about this batch alone ([`Class::Suspect`]).
+        suspect: bool,
+        /// HTTP status, when the store answered.
+        status: Option<u16>,
         /// What happened.
         message: String,
         /// The store's `Retry-After`, if it sent one.
         retry_after: Option<Duration>,
     },
-    /// The store refused the data (4xx other than 429): retrying would fail the same way.
-    #[error("store answered {status}: {body}")]
+    /// The store refused the data: retrying would fail the same way.
+    #[error("store answered {status}: {message}")]
     Rejected {
-        /// HTTP status.
+        /// HTTP status (200 for a statement whose result holds an error).
         status: u16,
-        /// Start of the store's error body.
-        body: String,
+        /// The store's error message.
+        message: String,
+        /// What kind of refusal.
+        refusal: Refusal,
     },
     /// The output's URL cannot be used.
     #[error("invalid output url {url:?}: {reason}")]
@@ -38,6 +46,41 @@ pub enum SendError {
         /// Why.
         reason: String,
     },
+}
+
+impl SendError {
+    /// The error for a non-2xx answer, classified by status and message.
+    fn from_answer(status: u16, body: &str, retry_after: Option<Duration>) -> Self {
+        let message = error_message(body);
+        match classify(status, &message) {
+            Class::Rejected(refusal) => SendError::Rejected {
+                status,
+                message,
+                refusal,
+            },
+            class => SendError::Retry {
+                kind: match status {
+                    429 => "status_429",
+                    500..=599 => "status_5xx",
+                    _ => "status_4xx",
+                },
+                suspect: class == Class::Suspect,
+                status: Some(status),
+                message: format!("store answered {status}: {message}"),
+                retry_after,
+            },
+        }
+    }
+
+    fn unreachable(e: &reqwest::Error) -> Self {
+        SendError::Retry {
+            kind: if e.is_timeout() { "timeout" } else { "connect" },
+            suspect: false,
+            status: None,
+            message: error_chain(e),
+            retry_after: None,
+        }
+    }
 }
 
 /// Sends write requests to one output.
@@ -111,45 +154,104 @@ impl Sender {
         if let (Api::V2, Some(token)) = (self.config.api, &self.config.token) {
             request = request.header(AUTHORIZATION, format!("Token {token}"));
         }
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                let kind = if e.is_timeout() { "timeout" } else { "connect" };
-                return Err(SendError::Retry {
-                    kind,
-                    message: error_chain(&e),
-                    retry_after: None,
-                });
-            }
-        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| SendError::unreachable(&e))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+        Err(error_answer(response).await)
+    }
+
+    /// Runs one InfluxQL statement (`CREATE DATABASE …`) on a v1 output's `/query`, with
+    /// its credentials. A `200` whose result carries an `error` is
+    /// [`SendError::Rejected`] with status 200, as InfluxDB reports statement errors.
+    pub async fn query(&self, statement: &str, db: Option<&str>) -> Result<(), SendError> {
+        let c = &self.config;
+        let url = format!("{}/query", c.url.trim_end_matches('/'));
+        let mut url = Url::parse(&url).map_err(|e| SendError::BadUrl {
+            url: c.url.clone(),
+            reason: e.to_string(),
+        })?;
+        if let (Some(u), Some(p)) = (&c.username, &c.password) {
+            url.query_pairs_mut()
+                .append_pair("u", u)
+                .append_pair("p", p);
+        }
+        let mut form = vec![("q", statement)];
+        if let Some(db) = db {
+            form.push(("db", db));
+        }
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", form_escape(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let response = self
+            .client
+            .post(url)
+            .timeout(c.timeout)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| SendError::unreachable(&e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(error_answer(response).await);
+        }
         let body = response.text().await.unwrap_or_default();
-        let body: String = body.chars().take(500).collect();
-        if status.as_u16() == 429 || status.is_server_error() {
-            Err(SendError::Retry {
-                kind: if status.as_u16() == 429 {
-                    "status_429"
-                } else {
-                    "status_5xx"
-                },
-                message: format!("store answered {status}: {}", body.trim()),
-                retry_after,
-            })
-        } else {
-            Err(SendError::Rejected {
+        match statement_error(&body) {
+            None => Ok(()),
+            Some(message) => Err(SendError::Rejected {
                 status: status.as_u16(),
-                body: body.trim().to_owned(),
-            })
+                message,
+                refusal: Refusal::Data,
+            }),
         }
     }
+
+    /// Creates `db` on this (v1) output: `CREATE DATABASE "db"` (idempotent in InfluxDB).
+    pub async fn create_database(&self, db: &str) -> Result<(), SendError> {
+        self.query(&format!("CREATE DATABASE {}", quote_identifier(db)), None)
+            .await
+    }
+}
+
+/// The classified error of a non-2xx response.
+async fn error_answer(response: reqwest::Response) -> SendError {
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    let body = response.text().await.unwrap_or_default();
+    SendError::from_answer(status, &body, retry_after)
+}
+
+/// The first `error` among a `/query` answer's results, if any.
+fn statement_error(body: &str) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_str(body).ok()?;
+    if let Some(e) = json.get("error").and_then(|e| e.as_str()) {
+        return Some(e.to_owned());
+    }
+    json.get("results")?
+        .as_array()?
+        .iter()
+        .find_map(|r| r.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+}
+
+/// An InfluxQL double-quoted identifier (InfluxQL spec: `\` and `\"` escape inside).
+pub(super) fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `application/x-www-form-urlencoded` escaping of one value.
+fn form_escape(v: &str) -> String {
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

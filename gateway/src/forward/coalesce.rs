@@ -2,7 +2,6 @@
 //! request, up to the output's points and bytes limits.
 
 use crate::batch::{Batch, Context};
-use bytes::Bytes;
 use sluice_buffer::Position;
 
 /// One write request's worth of records.
@@ -18,22 +17,6 @@ pub struct Request {
     pub bytes: usize,
     /// Position of the last record: acknowledge it once the request is done.
     pub last: Position,
-}
-
-impl Request {
-    /// The uncompressed body.
-    pub fn body(&self) -> Bytes {
-        match self.parts.as_slice() {
-            [one] => one.record().slice(one.record().len() - one.lines().len()..),
-            parts => {
-                let mut body = Vec::with_capacity(self.bytes);
-                for p in parts {
-                    body.extend_from_slice(p.lines());
-                }
-                Bytes::from(body)
-            }
-        }
-    }
 }
 
 /// Groups decoded records into requests. Records are never reordered.

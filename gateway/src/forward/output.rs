@@ -4,25 +4,47 @@
 //! buffer order, so the cursor never passes a request that has not landed. On shutdown
 //! it stops between requests; anything not acknowledged is replayed on the next start
 //! (at-least-once).
+//!
+//! What the store answers decides a request's fate ([`super::refusal`]): a refusal of
+//! the data goes to the dead-letter store at once, after a coalesced request is split
+//! into halves and resent so only the client batches that caused it are kept there; a
+//! database the store does not have is created first (v1, `create_database`); a failure
+//! the text does not explain is retried, and dead-lettered only once it has failed
+//! `max_attempts` times (or for `max_batch_age`) while the output accepted other
+//! requests. While such a request waits for that evidence, the forwarder lets one more
+//! request go out per waiting request, so a batch-specific failure can never hold the
+//! cursor of a healthy output — not even at `concurrency = 1`.
+//!
+//! Schema statements in the buffer ([`crate::statement`]) are barriers: the requests
+//! before one finish first, then it is applied (retried while the output is down), then
+//! the requests after it go out.
 
 use super::client::{SendError, Sender};
 use super::coalesce::{Request, coalesce};
 use super::health::OutputHealth;
+use super::piece::Piece;
+use super::refusal::Refusal;
 use super::retry::Backoff;
 use crate::batch::{Batch, Origin};
 use crate::buffer::{Consumer, Position};
-use crate::config::OutputConfig;
+use crate::config::{Api, OutputConfig};
 use crate::dead_letter::{DeadLetters, NewEntry};
+use crate::statement::{Record, Statement};
 use crate::telemetry::Metrics;
-use crate::telemetry::events::{DeadLettered, OutputDelivered, OutputRecovered, OutputRetrying};
+use crate::telemetry::events::{
+    DatabaseCreated, DeadLettered, OutputDelivered, OutputRecovered, OutputRetrying,
+};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io::Write;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Most records taken from the buffer per read.
@@ -68,6 +90,12 @@ struct Delivery {
     metrics: Arc<Metrics>,
     health: Arc<OutputHealth>,
     shutdown: CancellationToken,
+    /// Pieces the output accepted so far: the evidence that it is healthy for others.
+    accepted: AtomicU64,
+    /// Requests that have failed enough to be dead-lettered and wait for that evidence.
+    suspects: AtomicUsize,
+    /// Wakes the read loop when `suspects` changes.
+    wake: Notify,
 }
 
 impl Forwarder {
@@ -91,27 +119,50 @@ impl Forwarder {
             metrics,
             health,
             shutdown: shutdown.clone(),
+            accepted: AtomicU64::new(0),
+            suspects: AtomicUsize::new(0),
+            wake: Notify::new(),
         });
         let mut in_flight: FuturesOrdered<InFlight> = FuturesOrdered::new();
+        let mut queued: VecDeque<Planned> = VecDeque::new();
+        // A statement is in flight: nothing else starts until it is done.
+        let mut barrier = false;
         loop {
+            // One extra request per suspect (bounded by `concurrency`): see the module doc.
+            let limit = concurrency + delivery.suspects.load(Ordering::Acquire).min(concurrency);
+            while !barrier && let Some(next) = queued.front() {
+                let can_start = match next {
+                    Planned::Send(_) => in_flight.len() < limit,
+                    Planned::Statement(..) => in_flight.is_empty(),
+                    Planned::Skip(_) => true,
+                };
+                if !can_start {
+                    break;
+                }
+                let Some(next) = queued.pop_front() else {
+                    break;
+                };
+                barrier = matches!(next, Planned::Statement(..));
+                in_flight.push_back(next.into_future(&delivery));
+            }
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
                 Some(outcome) = in_flight.next(), if !in_flight.is_empty() => match outcome {
                     Outcome::Done(pos) => {
+                        if in_flight.is_empty() {
+                            barrier = false;
+                        }
                         if let Err(e) = consumer.ack(pos).await {
                             tracing::error!(output = %name, error = %e, "cannot move the buffer cursor; batch may be sent again after a restart");
                         }
                     }
                     Outcome::Shutdown => break,
                 },
-                read = consumer.next(READ_RECORDS, read_bytes), if in_flight.len() < concurrency => {
+                () = delivery.wake.notified() => {}
+                read = consumer.next(READ_RECORDS, read_bytes), if queued.is_empty() && in_flight.len() < limit => {
                     match read {
-                        Ok(entries) => {
-                            for request in plan(&name, entries, &delivery.config) {
-                                in_flight.push_back(request.into_future(&delivery));
-                            }
-                        }
+                        Ok(entries) => queued.extend(plan(&name, entries, &delivery.config)),
                         Err(e) => {
                             tracing::error!(output = %name, error = %e, "cannot read the buffer; retrying in 1s");
                             if sleep_or_shutdown(Duration::from_secs(1), &shutdown).await {
@@ -125,10 +176,12 @@ impl Forwarder {
     }
 }
 
-/// What to do with one read: requests to send, and a final position to acknowledge
-/// when the read ended with records that could not be decoded.
+/// What to do with one read, in buffer order: requests to send, statements to apply,
+/// and a final position to acknowledge when the read ended with records that could not
+/// be decoded.
 enum Planned {
     Send(Request),
+    Statement(Statement, Position),
     Skip(Position),
 }
 
@@ -139,6 +192,10 @@ impl Planned {
                 let delivery = Arc::clone(delivery);
                 Box::pin(async move { delivery.deliver(request).await })
             }
+            Planned::Statement(statement, pos) => {
+                let delivery = Arc::clone(delivery);
+                Box::pin(async move { delivery.apply(statement, pos).await })
+            }
             Planned::Skip(pos) => Box::pin(std::future::ready(Outcome::Done(pos))),
         }
     }
@@ -148,98 +205,350 @@ fn plan(name: &str, entries: Vec<crate::buffer::Entry>, config: &OutputConfig) -
     let Some(read_up_to) = entries.last().map(|e| e.pos) else {
         return Vec::new();
     };
-    let mut decoded = Vec::with_capacity(entries.len());
+    let mut planned = Vec::new();
+    let mut batches = Vec::with_capacity(entries.len());
+    let mut last_planned = None;
+    let flush = |batches: &mut Vec<(Position, Batch)>, planned: &mut Vec<Planned>| {
+        let requests = coalesce(
+            batches.drain(..),
+            config.batch_points,
+            config.batch_bytes.as_usize(),
+        );
+        planned.extend(requests.into_iter().map(Planned::Send));
+    };
     for entry in entries {
-        match Batch::decode(entry.data) {
-            Ok(batch) => decoded.push((entry.pos, batch)),
+        match Record::decode(entry.data) {
+            Ok(Record::Batch(batch)) => {
+                batches.push((entry.pos, batch));
+                last_planned = Some(entry.pos);
+            }
+            Ok(Record::Statement(statement)) => {
+                flush(&mut batches, &mut planned);
+                planned.push(Planned::Statement(statement, entry.pos));
+                last_planned = Some(entry.pos);
+            }
             // Only a record written by an incompatible build gets here.
             Err(e) => {
                 tracing::error!(output = %name, error = %e, position = %entry.pos, "undecodable buffer record skipped")
             }
         }
     }
-    let requests = coalesce(decoded, config.batch_points, config.batch_bytes.as_usize());
-    let last_sent = requests.last().map(|r| r.last);
-    let mut planned: Vec<Planned> = requests.into_iter().map(Planned::Send).collect();
-    if last_sent != Some(read_up_to) {
+    flush(&mut batches, &mut planned);
+    if last_planned != Some(read_up_to) {
         planned.push(Planned::Skip(read_up_to));
     }
     planned
 }
 
+/// How one piece ended.
+enum Sent {
+    Delivered,
+    /// Send these instead, in order.
+    Split([Piece; 2]),
+    /// Try the other pieces of the request first, then this one again.
+    Defer,
+    /// Refused for good: keep it in the dead-letter store with the store's answer.
+    Refused {
+        status: Option<u16>,
+        message: String,
+    },
+    Shutdown,
+}
+
+/// What one piece has been through (kept while it waits behind the other pieces).
+struct Attempts {
+    backoff: Backoff,
+    first: Instant,
+    /// Pieces the output had accepted at this piece's previous suspect failure.
+    accepted_before: Option<u64>,
+    created_database: bool,
+    create_failures: u32,
+}
+
+impl Attempts {
+    fn new(config: &OutputConfig) -> Self {
+        Self {
+            backoff: Backoff::new(config.retry_initial, config.retry_max),
+            first: Instant::now(),
+            accepted_before: None,
+            created_database: false,
+            create_failures: 0,
+        }
+    }
+}
+
+/// Counts a request among the suspects while it waits for evidence; uncounts on drop.
+struct SuspectMark<'a> {
+    delivery: &'a Delivery,
+    marked: bool,
+}
+
+impl SuspectMark<'_> {
+    fn mark(&mut self) {
+        if !self.marked {
+            self.marked = true;
+            self.delivery.suspects.fetch_add(1, Ordering::AcqRel);
+            self.delivery.wake.notify_one();
+        }
+    }
+}
+
+impl Drop for SuspectMark<'_> {
+    fn drop(&mut self) {
+        if self.marked {
+            self.delivery.suspects.fetch_sub(1, Ordering::AcqRel);
+            self.delivery.wake.notify_one();
+        }
+    }
+}
+
 impl Delivery {
-    /// Sends one request until the store takes it or refuses it for good.
+    /// Sends one request until the store takes all of it, splitting it when the store
+    /// refuses it and dead-lettering only the pieces refused on their own.
     async fn deliver(&self, request: Request) -> Outcome {
-        let name = self.config.name.as_str();
-        let mut backoff = Backoff::new(self.config.retry_initial, self.config.retry_max);
-        let raw = request.body();
-        let (body, gzipped) = if self.config.gzip {
+        let last = request.last;
+        let mut work = VecDeque::from([(Piece::of(request), Attempts::new(&self.config))]);
+        while let Some((piece, mut attempts)) = work.pop_front() {
+            match self.send(&piece, &mut attempts, !work.is_empty()).await {
+                Sent::Delivered => {}
+                Sent::Split([a, b]) => {
+                    work.push_front((b, Attempts::new(&self.config)));
+                    work.push_front((a, Attempts::new(&self.config)));
+                }
+                Sent::Defer => work.push_back((piece, attempts)),
+                Sent::Refused { status, message } => {
+                    if self.dead_letter(&piece, status, &message).await {
+                        return Outcome::Shutdown;
+                    }
+                    self.health.dead_lettered(&message);
+                }
+                Sent::Shutdown => return Outcome::Shutdown,
+            }
+        }
+        Outcome::Done(last)
+    }
+
+    /// Sends one piece until it lands, is refused, must be split, or — when it keeps
+    /// failing with a suspect answer and `others` pieces of its request are waiting —
+    /// should wait behind them (their fate tells whether the output is healthy).
+    async fn send(&self, piece: &Piece, attempts: &mut Attempts, others: bool) -> Sent {
+        let config = &self.config;
+        let name = config.name.as_str();
+        let raw = piece.body();
+        let (body, gzipped) = if config.gzip {
             match gzip(&raw) {
                 Ok(b) => (b, true),
                 Err(_) => (raw.clone(), false),
             }
         } else {
-            (raw.clone(), false)
+            (raw, false)
+        };
+        let mut suspect = SuspectMark {
+            delivery: self,
+            marked: false,
         };
         loop {
             let started = Instant::now();
-            match self
+            let error = match self
                 .sender
-                .send(&request.context, body.clone(), gzipped)
+                .send(&piece.context, body.clone(), gzipped)
                 .await
             {
                 Ok(()) => {
-                    if backoff.failures() > 0 {
+                    self.accepted.fetch_add(1, Ordering::AcqRel);
+                    if attempts.backoff.failures() > 0 {
                         OutputRecovered {
                             output: name,
-                            failures: backoff.failures(),
+                            failures: attempts.backoff.failures(),
                         }
                         .emit();
                     }
-                    self.health.delivered(request.points);
+                    self.health.delivered(piece.points());
                     OutputDelivered {
                         output: name,
-                        points: request.points,
+                        points: piece.points(),
                         elapsed: started.elapsed(),
                     }
                     .emit(&self.metrics);
-                    return Outcome::Done(request.last);
+                    return Sent::Delivered;
                 }
-                Err(SendError::Retry {
+                Err(error) => error,
+            };
+            let mut defer = false;
+            let (kind, message, retry_after) = match error {
+                SendError::Retry {
                     kind,
+                    suspect: is_suspect,
+                    status,
                     message,
                     retry_after,
-                }) => {
-                    let delay = backoff.next_delay(retry_after);
-                    self.health.failed(&message);
-                    OutputRetrying {
-                        output: name,
-                        kind,
-                        attempt: backoff.failures(),
-                        delay,
-                        error: &message,
+                } => {
+                    if is_suspect {
+                        let now = self.accepted.load(Ordering::Acquire);
+                        let others_landed =
+                            attempts.accepted_before.is_some_and(|before| now > before);
+                        attempts.accepted_before = Some(now);
+                        let failures = attempts.backoff.failures() + 1;
+                        if failures >= config.max_attempts
+                            || attempts.first.elapsed() >= config.max_batch_age
+                        {
+                            // Halves tell which client batches the store refuses.
+                            if let Some(halves) = piece.split_parts() {
+                                return Sent::Split(halves);
+                            }
+                            if others_landed {
+                                return Sent::Refused {
+                                    status,
+                                    message: format!(
+                                        "{message} (failed {failures} times in {:.0?} while the output accepted other batches)",
+                                        attempts.first.elapsed()
+                                    ),
+                                };
+                            }
+                            if others {
+                                defer = true;
+                            } else {
+                                suspect.mark();
+                            }
+                        }
                     }
-                    .emit(&self.metrics);
-                    if sleep_or_shutdown(delay, &self.shutdown).await {
-                        return Outcome::Shutdown;
+                    (kind, message, retry_after)
+                }
+                SendError::Rejected {
+                    refusal: Refusal::DatabaseNotFound,
+                    status,
+                    message,
+                } if config.api == Api::V1
+                    && config.create_database
+                    && !attempts.created_database =>
+                {
+                    match self.sender.create_database(&piece.context.db).await {
+                        Ok(()) => {
+                            attempts.created_database = true;
+                            DatabaseCreated {
+                                output: name,
+                                db: &piece.context.db,
+                            }
+                            .emit(&self.metrics);
+                            continue;
+                        }
+                        Err(SendError::Retry {
+                            kind, retry_after, ..
+                        }) if attempts.create_failures + 1 < config.max_attempts => {
+                            attempts.create_failures += 1;
+                            (kind, message, retry_after)
+                        }
+                        Err(e) => {
+                            return Sent::Refused {
+                                status: Some(status),
+                                message: format!("{message}; creating it failed: {e}"),
+                            };
+                        }
                     }
                 }
-                Err(refused) => {
-                    let message = refused.to_string();
-                    if self.dead_letter(&request, &raw, &message).await {
-                        return Outcome::Shutdown;
-                    }
-                    self.health.dead_lettered(&message);
-                    return Outcome::Done(request.last);
+                SendError::Rejected {
+                    refusal: Refusal::TooLarge,
+                    status,
+                    message,
+                } => {
+                    return piece
+                        .split_points()
+                        .map(Sent::Split)
+                        .unwrap_or(Sent::Refused {
+                            status: Some(status),
+                            message,
+                        });
                 }
+                SendError::Rejected {
+                    status, message, ..
+                } => {
+                    return piece
+                        .split_parts()
+                        .map(Sent::Split)
+                        .unwrap_or(Sent::Refused {
+                            status: Some(status),
+                            message,
+                        });
+                }
+                e @ SendError::BadUrl { .. } => {
+                    return Sent::Refused {
+                        status: None,
+                        message: e.to_string(),
+                    };
+                }
+            };
+            let delay = attempts.backoff.next_delay(retry_after);
+            self.health.failed(&message);
+            OutputRetrying {
+                output: name,
+                kind,
+                attempt: attempts.backoff.failures(),
+                delay,
+                error: &message,
+            }
+            .emit(&self.metrics);
+            if sleep_or_shutdown(delay, &self.shutdown).await {
+                return Sent::Shutdown;
+            }
+            if defer {
+                return Sent::Defer;
             }
         }
     }
 
-    /// Stores a refused request; keeps trying while the disk refuses (the batch must not
+    /// Applies a schema statement to a v1 output, retrying for as long as the output is
+    /// unreachable or overloaded; a v2 output has no such statements (a missing bucket is
+    /// refused per batch). A statement the store refuses, or keeps failing with an answer
+    /// that may be about the statement (`max_attempts`), is logged and passed: it is a
+    /// barrier, and must never hold back the batches after it.
+    async fn apply(&self, statement: Statement, pos: Position) -> Outcome {
+        if self.config.api != Api::V1 {
+            return Outcome::Done(pos);
+        }
+        let name = self.config.name.as_str();
+        let mut backoff = Backoff::new(self.config.retry_initial, self.config.retry_max);
+        let mut suspect_failures = 0;
+        loop {
+            let error = match self
+                .sender
+                .query(&statement.text, statement.db.as_deref())
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(output = name, statement = %statement.text, "schema statement applied");
+                    return Outcome::Done(pos);
+                }
+                Err(SendError::Retry {
+                    message, suspect, ..
+                }) if !suspect || suspect_failures + 1 < self.config.max_attempts => {
+                    suspect_failures += u32::from(suspect);
+                    message
+                }
+                Err(refused) => {
+                    tracing::warn!(output = name, statement = %statement.text, error = %refused, "the store refused a schema statement sent through the relay; moving on");
+                    return Outcome::Done(pos);
+                }
+            };
+            let delay = backoff.next_delay(None);
+            self.health.failed(&error);
+            OutputRetrying {
+                output: name,
+                kind: "statement",
+                attempt: backoff.failures(),
+                delay,
+                error: &error,
+            }
+            .emit(&self.metrics);
+            if sleep_or_shutdown(delay, &self.shutdown).await {
+                return Outcome::Shutdown;
+            }
+        }
+    }
+
+    /// Stores a refused piece; keeps trying while the disk refuses (the batch must not
     /// be lost). Returns true if shutdown interrupted it.
-    async fn dead_letter(&self, request: &Request, raw: &Bytes, message: &str) -> bool {
-        let batch = Batch::from_lines(request.context.clone(), raw, request.points);
+    async fn dead_letter(&self, piece: &Piece, status: Option<u16>, message: &str) -> bool {
+        let batch = piece.to_batch();
         loop {
             let store = Arc::clone(&self.dead_letters);
             let batch = batch.clone();
@@ -250,6 +559,7 @@ impl Delivery {
                     stage: "output",
                     source: &source,
                     plugin_sha256: None,
+                    status,
                     batch: &batch,
                     error: &error,
                     origin: Origin::default(),
@@ -261,7 +571,7 @@ impl Delivery {
                     DeadLettered {
                         stage: "output",
                         source: &self.config.name,
-                        points: request.points,
+                        points: piece.points(),
                         error: message,
                         id: &id,
                     }

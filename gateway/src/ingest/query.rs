@@ -1,9 +1,13 @@
-//! `GET|POST /query`: answers `CREATE DATABASE` itself (what Telegraf, Kapacitor and the
-//! `influx` CLI send before writing), proxies every other query to the first output when
-//! it is an InfluxDB 1.x, and otherwise answers 501 with a clear JSON error.
+//! `GET|POST /query`: `CREATE DATABASE` and `CREATE RETENTION POLICY` (what Telegraf,
+//! Kapacitor and the `influx` CLI send before writing) are kept durably in the buffer and
+//! answered as InfluxDB answers them; every InfluxDB 1.x output applies them in order with
+//! the writes (see [`crate::statement`]). Every other query is proxied to the first output
+//! when it is an InfluxDB 1.x, and otherwise answered 501 with a clear JSON error.
 
 use super::AppState;
 use super::error::{Flavor, IngestError};
+use crate::pipeline::AcceptError;
+use crate::statement::{Statement, StatementKind};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, header};
@@ -83,7 +87,23 @@ async fn answer(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
-    if !statements.is_empty() && statements.iter().all(|s| is_create_database(s)) {
+    if !statements.is_empty() && statements.iter().all(|s| StatementKind::of(s).is_some()) {
+        let db = params
+            .iter()
+            .find(|(k, _)| k == "db")
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty());
+        for text in &statements {
+            let statement = Statement {
+                db: db.clone(),
+                text: (*text).to_owned(),
+            };
+            state
+                .pipeline
+                .append_statement(&statement)
+                .await
+                .map_err(statement_error)?;
+        }
         let results: Vec<_> = (0..statements.len())
             .map(|i| serde_json::json!({ "statement_id": i }))
             .collect();
@@ -91,7 +111,7 @@ async fn answer(
     }
     let Some(target) = &state.query_target else {
         return Err(IngestError::NotImplemented(format!(
-            "sluice answers only CREATE DATABASE and has no InfluxDB 1.x output to proxy {:?} to",
+            "sluice answers only CREATE DATABASE and CREATE RETENTION POLICY and has no InfluxDB 1.x output to proxy {:?} to",
             truncate(q, 80)
         )));
     };
@@ -107,12 +127,15 @@ async fn answer(
     .await
 }
 
-fn is_create_database(statement: &str) -> bool {
-    let mut words = statement.split_whitespace();
-    matches!(
-        (words.next(), words.next()),
-        (Some(a), Some(b)) if a.eq_ignore_ascii_case("create") && b.eq_ignore_ascii_case("database")
-    )
+/// What the client is told when a statement could not be kept in the buffer.
+fn statement_error(e: AcceptError) -> IngestError {
+    match e {
+        AcceptError::Full(why) => IngestError::Full(why),
+        other => {
+            tracing::error!(error = %other, "cannot keep a schema statement in the buffer; query refused with 500");
+            IngestError::Internal
+        }
+    }
 }
 
 async fn proxy(
@@ -213,14 +236,6 @@ fn hex(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn create_database_detection() {
-        assert!(is_create_database("CREATE DATABASE \"telegraf\""));
-        assert!(is_create_database("create   database x WITH DURATION 1d"));
-        assert!(!is_create_database("SELECT * FROM x"));
-        assert!(!is_create_database("CREATE USER x"));
-    }
 
     #[test]
     fn form_decoding() {

@@ -197,6 +197,32 @@ impl DeadLettered<'_> {
     }
 }
 
+/// An output did not have a batch's database, and the forwarder created it (v1,
+/// `create_database = true`) before sending the batch again.
+#[derive(Debug)]
+pub struct DatabaseCreated<'a> {
+    /// Output name.
+    pub output: &'a str,
+    /// The database.
+    pub db: &'a str,
+}
+
+impl DatabaseCreated<'_> {
+    /// Logs at info and counts.
+    pub fn emit(&self, m: &Metrics) {
+        tracing::info!(
+            output = self.output,
+            db = self.db,
+            "database not found on the output: created it, sending again"
+        );
+        m.databases_created
+            .get_or_create(&OutputLabels {
+                output: self.output.to_owned(),
+            })
+            .inc();
+    }
+}
+
 /// A plugin processed (or failed on) a batch.
 #[derive(Debug)]
 pub struct PluginRan<'a> {

@@ -71,6 +71,7 @@ pub struct Metrics {
     pub(crate) output_errors: Family<OutputErrorLabels, Counter>,
     pub(crate) output_retries: Family<OutputLabels, Counter>,
     pub(crate) output_latency: Family<OutputLabels, Histogram>,
+    pub(crate) databases_created: Family<OutputLabels, Counter>,
     pub(crate) dead_lettered_batches: Family<StageLabels, Counter>,
     pub(crate) dead_lettered_points: Family<StageLabels, Counter>,
     pub(crate) plugin_latency: Family<PluginLabels, Histogram>,
@@ -179,6 +180,12 @@ impl Metrics {
             "Latency of successful output writes",
             output_latency.clone(),
         );
+        let databases_created = Family::<OutputLabels, Counter>::default();
+        registry.register(
+            "databases_created",
+            "Databases an output did not have and the forwarder created (v1, create_database)",
+            databases_created.clone(),
+        );
         let dead_lettered_batches = Family::<StageLabels, Counter>::default();
         registry.register(
             "dead_lettered_batches",
@@ -222,6 +229,7 @@ impl Metrics {
             output_errors,
             output_retries,
             output_latency,
+            databases_created,
             dead_lettered_batches,
             dead_lettered_points,
             plugin_latency,

@@ -1,0 +1,170 @@
+//! The forwarder against an in-process fake store (unit tests; the e2e tests use a real
+//! influxd): a 5xx that only one batch gets is dead-lettered without holding the cursor,
+//! even at `concurrency = 1`; a 5xx every batch gets is an outage and nothing is
+//! dead-lettered.
+
+use super::{Forwarder, OutputHealth, Sender};
+use crate::batch::{Batch, Context};
+use crate::buffer::Queue;
+use crate::config::Config;
+use crate::dead_letter::DeadLetters;
+use crate::telemetry::Metrics;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::post;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// A store that answers 500 to any body holding `poison` (or to everything while
+/// `down`), and keeps the lines of what it accepted.
+#[derive(Default)]
+struct FakeStore {
+    down: AtomicBool,
+    accepted: Mutex<Vec<String>>,
+}
+
+async fn serve(store: Arc<FakeStore>) -> String {
+    let app = Router::new().route(
+        "/write",
+        post(move |body: String| {
+            let store = Arc::clone(&store);
+            async move {
+                if store.down.load(Ordering::Acquire) || body.contains("poison") {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, r#"{"error":"boom"}"#);
+                }
+                let mut accepted = store.accepted.lock().unwrap();
+                accepted.extend(body.lines().map(str::to_owned));
+                (StatusCode::NO_CONTENT, "")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+struct Running {
+    queue: Queue,
+    dead_letters: Arc<DeadLetters>,
+    shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+async fn forwarder(url: &str, extra: &str) -> Running {
+    let config = Config::parse(&format!(
+        "[[outputs]]\nname = \"o\"\nurl = \"{url}\"\ngzip = false\nretry_initial = \"1ms\"\nretry_max = \"5ms\"\n{extra}"
+    ))
+    .unwrap();
+    let output = config.outputs[0].clone();
+    let queue = Queue::memory(sluice_buffer::MemoryOptions {
+        max_size: 1 << 24,
+        consumers: vec!["o".to_owned()],
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let dead_letters = Arc::new(DeadLetters::open(dir.path()).unwrap());
+    let forwarder = Forwarder {
+        consumer: queue.consumer("o").unwrap(),
+        sender: Sender::new(reqwest::Client::new(), output.clone()),
+        dead_letters: Arc::clone(&dead_letters),
+        metrics: Arc::new(Metrics::new()),
+        health: Arc::new(OutputHealth::new("o", url, "v1")),
+        config: output,
+    };
+    let shutdown = CancellationToken::new();
+    tokio::spawn(forwarder.run(shutdown.clone()));
+    Running {
+        queue,
+        dead_letters,
+        shutdown,
+        _dir: dir,
+    }
+}
+
+async fn append(queue: &Queue, lines: &str) {
+    let points = lines.lines().count();
+    let batch = Batch::from_lines(Context::from_bucket("db"), lines.as_bytes(), points);
+    queue.append(batch.record()).await.unwrap();
+}
+
+async fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..500 {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_batch_specific_5xx_is_dead_lettered_without_holding_the_cursor() {
+    let store = Arc::new(FakeStore::default());
+    let url = serve(Arc::clone(&store)).await;
+    // One request at a time, no coalescing: the poisoned batch is at the head.
+    let run = forwarder(
+        &url,
+        "concurrency = 1\nbatch_points = 1\nmax_attempts = 3\n",
+    )
+    .await;
+    append(&run.queue, "m v=0 0\n").await;
+    append(&run.queue, "poison v=1 1\n").await;
+    for i in 2..6 {
+        append(&run.queue, &format!("m v={i} {i}\n")).await;
+    }
+    let delivered = eventually(|| store.accepted.lock().unwrap().len() == 5).await;
+    assert!(delivered, "{:?}", store.accepted.lock().unwrap());
+    assert!(eventually(|| run.dead_letters.list().unwrap().len() == 1).await);
+    let entry = &run.dead_letters.list().unwrap()[0];
+    assert_eq!(entry.status, Some(500));
+    assert!(entry.error.contains("boom"), "{}", entry.error);
+    assert!(
+        eventually(|| run.queue.stats().consumers[0].pending_records == 0).await,
+        "{:?}",
+        run.queue.stats()
+    );
+    run.shutdown.cancel();
+}
+
+#[tokio::test]
+async fn a_coalesced_request_is_split_so_only_the_refused_batch_is_kept() {
+    let store = Arc::new(FakeStore::default());
+    let url = serve(Arc::clone(&store)).await;
+    store.down.store(true, Ordering::Release);
+    let run = forwarder(&url, "max_attempts = 2\n").await;
+    // Written while the store is down: one read takes them all into one request.
+    for i in 0..8 {
+        let lines = if i == 5 {
+            "poison v=1 1\npoison v=2 2\n".to_owned()
+        } else {
+            format!("m v={i} {i}\n")
+        };
+        append(&run.queue, &lines).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    store.down.store(false, Ordering::Release);
+    assert!(eventually(|| store.accepted.lock().unwrap().len() == 7).await);
+    assert!(eventually(|| run.dead_letters.list().unwrap().len() == 1).await);
+    assert_eq!(run.dead_letters.list().unwrap()[0].points, 2);
+    run.shutdown.cancel();
+}
+
+#[tokio::test]
+async fn an_output_that_refuses_everything_is_an_outage_not_a_refusal() {
+    let store = Arc::new(FakeStore::default());
+    let url = serve(Arc::clone(&store)).await;
+    store.down.store(true, Ordering::Release);
+    let run = forwarder(&url, "batch_points = 1\nmax_attempts = 2\n").await;
+    for i in 0..6 {
+        append(&run.queue, &format!("m v={i} {i}\n")).await;
+    }
+    // Far more than max_attempts failures each.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(run.dead_letters.list().unwrap().is_empty());
+    store.down.store(false, Ordering::Release);
+    assert!(eventually(|| store.accepted.lock().unwrap().len() == 6).await);
+    assert!(run.dead_letters.list().unwrap().is_empty());
+    run.shutdown.cancel();
+}
