@@ -1,0 +1,256 @@
+//! [`Stamper`]: a point's new low bits from its tags' values — an HMAC, remembered per
+//! combination — and [`stamp`], the timestamp rewritten with them.
+
+use std::collections::HashMap;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use sluice_plugin_sdk::Escaped;
+
+/// InfluxDB's smallest timestamp, in nanoseconds.
+pub const MIN_TIMESTAMP: i64 = i64::MIN + 2;
+/// InfluxDB's largest timestamp, in nanoseconds.
+pub const MAX_TIMESTAMP: i64 = i64::MAX - 1;
+
+/// Writes into `out` the cache key of a point: the values of the configured tags as
+/// [`encode`] writes them but as written, escapes kept (nothing is unescaped on the hot
+/// path; two spellings of one text are two cache entries with the same low bits).
+#[inline]
+pub(crate) fn encode_key(out: &mut Vec<u8>, values: &[Option<Escaped<'_>>]) {
+    out.clear();
+    for value in values {
+        match value {
+            None => out.push(0),
+            Some(value) => {
+                let raw = value.as_raw();
+                out.push(1);
+                out.extend_from_slice(&u32::try_from(raw.len()).unwrap_or(u32::MAX).to_le_bytes());
+                out.extend_from_slice(raw);
+            }
+        }
+    }
+}
+
+/// Writes the HMAC message of a point into `out`: per configured tag, in config order,
+/// `0` if the point has no such tag, else `1`, the length of the value's unescaped
+/// bytes (4 bytes, little-endian) and those bytes. Each part delimits itself, so two
+/// different combinations never give the same message, and two spellings of the same
+/// text (`a\b`, `a\\b`) give the same one.
+pub(crate) fn encode(out: &mut Vec<u8>, values: &[Option<Escaped<'_>>]) {
+    out.clear();
+    for value in values {
+        match value {
+            None => out.push(0),
+            Some(value) => {
+                out.push(1);
+                let at = out.len();
+                out.extend_from_slice(&[0; 4]);
+                let raw = value.as_raw();
+                if raw.contains(&b'\\') {
+                    out.extend(value.bytes());
+                } else {
+                    out.extend_from_slice(raw);
+                }
+                let len = u32::try_from(out.len() - at - 4).unwrap_or(u32::MAX);
+                if let Some(slot) = out.get_mut(at..at + 4) {
+                    slot.copy_from_slice(&len.to_le_bytes());
+                }
+            }
+        }
+    }
+}
+
+/// `timestamp` with its low bits (those set in `mask`) replaced by `low`'s, on the
+/// two's complement bits, so the result stays within the same `mask + 1` aligned window
+/// as the input (for negative timestamps too), clamped to InfluxDB's range at its two
+/// ends.
+#[inline]
+pub(crate) fn stamp(timestamp: i64, low: u64, mask: u64) -> i64 {
+    let bits = (timestamp.cast_unsigned() & !mask) | (low & mask);
+    bits.cast_signed().clamp(MIN_TIMESTAMP, MAX_TIMESTAMP)
+}
+
+/// The low bits of each point: HMAC-SHA256 keyed by the config's `key` of the message
+/// ([`encode`]), its last eight bytes read as a big-endian number, masked; remembered by
+/// cache key ([`encode_key`]) for up to `capacity` combinations (forgotten all at once
+/// when full: the HMAC is a pure function).
+#[derive(Clone)]
+pub(crate) struct Stamper {
+    /// The keyed HMAC, cloned for each message (the key is hashed once).
+    mac: Hmac<Sha256>,
+    /// The low `bits` bits set.
+    mask: u64,
+    /// Low bits by cache key.
+    cache: HashMap<Box<[u8]>, u64>,
+    /// Most combinations remembered.
+    capacity: usize,
+    /// Scratch: the message of a combination not in the cache.
+    message: Vec<u8>,
+}
+
+impl std::fmt::Debug for Stamper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the key.
+        f.debug_struct("Stamper")
+            .field("mask", &self.mask)
+            .field("cached", &self.cache.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stamper {
+    /// A stamper for `key` rewriting the low `bits` bits (1 to 64).
+    pub(crate) fn new(key: &[u8], bits: u32, capacity: usize) -> Result<Self, String> {
+        let mac = Hmac::<Sha256>::new_from_slice(key).map_err(|e| format!("`key`: {e}"))?;
+        Ok(Self {
+            mac,
+            mask: u64::MAX >> (64 - bits.clamp(1, 64)),
+            cache: HashMap::new(),
+            capacity,
+            message: Vec::new(),
+        })
+    }
+
+    /// The mask of the rewritten bits.
+    pub(crate) fn mask(&self) -> u64 {
+        self.mask
+    }
+
+    /// The low bits for the tag values `values`, whose cache key is `key`.
+    #[inline]
+    pub(crate) fn low_bits(&mut self, key: &[u8], values: &[Option<Escaped<'_>>]) -> u64 {
+        if let Some(&low) = self.cache.get(key) {
+            return low;
+        }
+        encode(&mut self.message, values);
+        let low = self.digest(&self.message);
+        if self.capacity > 0 {
+            if self.cache.len() >= self.capacity {
+                self.cache.clear();
+            }
+            self.cache.insert(key.into(), low);
+        }
+        low
+    }
+
+    /// Computes the low bits of `message`, without the cache.
+    pub(crate) fn digest(&self, message: &[u8]) -> u64 {
+        let tag = self
+            .mac
+            .clone()
+            .chain_update(message)
+            .finalize()
+            .into_bytes();
+        let mut last = [0u8; 8];
+        if let Some(tail) = tag.get(tag.len() - 8..) {
+            last.copy_from_slice(tail);
+        }
+        u64::from_be_bytes(last) & self.mask
+    }
+
+    #[cfg(test)]
+    pub(crate) fn cached(&self) -> usize {
+        self.cache.len()
+    }
+}
+
+/// Appends `n` in decimal.
+#[inline]
+pub(crate) fn push_i64(out: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        out.push(b'-');
+    }
+    let mut magnitude = n.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // `magnitude % 10` is a digit, so the cast never truncates.
+        digits[at] = b'0' + (magnitude % 10) as u8;
+        magnitude /= 10;
+        if magnitude == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(at..).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_keep_the_high_bits_and_the_range() {
+        let low: i64 = (1 << 20) - 1;
+        let mask = low.cast_unsigned();
+        let t = 1_700_000_000_123_456_789;
+        let s = stamp(t, 0xABCDE, mask);
+        assert_eq!(s & !low, t & !low);
+        assert_eq!(s & low, 0xABCDE);
+        // Negative: the two's complement bits, in the same aligned window.
+        let t = -1_700_000_000_123_456_789;
+        let s = stamp(t, 0x12345, mask);
+        assert_eq!(s & !low, t & !low);
+        assert_eq!(s & low, 0x12345);
+        assert!(s < 0 && (t - s).abs() <= low);
+        assert_eq!(stamp(-1, 0, mask), -(1 << 20));
+        // The ends of InfluxDB's range are clamped.
+        assert_eq!(stamp(MIN_TIMESTAMP, 0, mask), MIN_TIMESTAMP);
+        assert_eq!(stamp(MIN_TIMESTAMP, 5, mask), i64::MIN + 5);
+        assert_eq!(stamp(MAX_TIMESTAMP, mask, mask), MAX_TIMESTAMP);
+        assert_eq!(stamp(MAX_TIMESTAMP, 0, mask), (i64::MAX >> 20) << 20);
+    }
+
+    #[test]
+    fn low_bits_are_the_hmac_tail_and_cached() {
+        let batch = sluice_plugin_sdk::Batch::new(b"m,a=x,b=y\\ z v=1 1\n");
+        let point = batch.points().next().unwrap().unwrap();
+        let tags: Vec<_> = point.tags().map(|(_, v)| Some(v)).collect();
+        let mut stamper = Stamper::new(b"k", 32, 2).unwrap();
+        let mut key = Vec::new();
+        let mut message = Vec::new();
+        // The message: unescaped and length-prefixed; the cache key: as written.
+        encode(&mut message, &tags);
+        assert_eq!(message, b"\x01\x01\0\0\0x\x01\x03\0\0\0y z");
+        encode_key(&mut key, &tags);
+        assert_eq!(key, b"\x01\x01\0\0\0x\x01\x04\0\0\0y\\ z");
+        let full = Hmac::<Sha256>::new_from_slice(b"k")
+            .unwrap()
+            .chain_update(&message)
+            .finalize()
+            .into_bytes();
+        let tail = u32::from_be_bytes([full[28], full[29], full[30], full[31]]);
+        assert_eq!(stamper.low_bits(&key, &tags), u64::from(tail));
+        assert_eq!(
+            stamper.low_bits(b"other", &tags[..1]),
+            stamper.digest(b"\x01\x01\0\0\0x")
+        );
+        assert_eq!(stamper.cached(), 2);
+        stamper.low_bits(b"third", &[]);
+        assert_eq!(stamper.cached(), 1, "a full cache starts over");
+        assert_eq!(Stamper::new(b"k", 1, 0).unwrap().mask(), 1);
+    }
+
+    #[test]
+    fn decimals() {
+        let mut out = Vec::new();
+        for n in [
+            0,
+            -1,
+            9,
+            -10,
+            4_294_967_295,
+            4_294_967_296,
+            100_000_000,
+            1_700_000_000_000_000_007,
+            -1_000_000_000_000_000_000,
+            i64::MAX,
+            i64::MIN,
+            MIN_TIMESTAMP,
+        ] {
+            out.clear();
+            push_i64(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+    }
+}
