@@ -12,6 +12,9 @@
 //!   line-protocol types ([`Point`], [`LineWriter`], …) come from `sluice-lineproto`.
 //! - [`Context`] (`context`), [`PluginError`] and [`CapabilityError`] (`error`).
 //! - [`Host`], [`Level`] (`host`): the gateway's `kv`, `blob` and `log`, batch-shaped.
+//! - [`Splice`] (`splice`): output copied from the input in runs between edits.
+//! - [`Name`] (`name`): a key from the config matched against keys as written, and
+//!   spelled as line protocol; [`push_string`] escapes a string field value.
 //! - [`FakeHost`] (`fake_host`): the in-memory host for native tests.
 //! - [`load`], [`run_native`], [`RunError`] (`native`): run a plugin natively the way the
 //!   gateway runs it.
@@ -29,20 +32,24 @@ mod fake_host;
 #[cfg(target_arch = "wasm32")]
 mod guest;
 mod host;
+mod name;
 mod native;
 mod plugin;
+mod splice;
 
 pub use batch::Batch;
 pub use context::Context;
 pub use error::{CapabilityError, PluginError};
 pub use fake_host::FakeHost;
 pub use host::{Host, Level};
+pub use name::{Name, NameError, push_string};
 pub use native::{RunError, load, run_native};
 pub use plugin::Plugin;
 pub use sluice_lineproto::{
     Escaped, Field, FieldValue, Fields, LineWriter, Point, PointWriter, Points, Tags, ViewError,
     WriteError,
 };
+pub use splice::Splice;
 
 /// What [`export!`] expands to; not part of the API.
 #[doc(hidden)]

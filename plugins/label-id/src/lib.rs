@@ -44,20 +44,19 @@
 mod config;
 mod escape;
 mod ids;
-mod splice;
 #[cfg(test)]
 mod tests;
 
 use std::ops::Range;
 
 use sluice_plugin_sdk::{
-    Batch, Context, Escaped, Host, Level, LineWriter, Plugin, PluginError, Point,
+    Batch, Context, Escaped, Host, Level, LineWriter, Name, Plugin, PluginError, Point, Splice,
+    push_string,
 };
 
 pub use config::{Config, DEFAULT_CACHE_SIZE};
-use escape::{Name, cmp_raw, field_key, push_string, push_u64, tag_key};
+use escape::{cmp_raw, push_u64};
 use ids::{Entry, IdCache, Misses, encode_key, namespace};
-use splice::Splice;
 
 /// Longest label (in bytes, unescaped) the plugin maps: the kv's key limit. A longer one
 /// is left in place.
@@ -270,11 +269,12 @@ impl Plugin for LabelId {
 
     fn new(config: Config) -> Result<Self, String> {
         let settings = config.validate()?;
-        let id_tag_raw = tag_key(&settings.id_tag)
+        let id_tag_raw = Name::new(&settings.id_tag)
+            .tag_key()
             .map_err(|e| format!("`id_tag` = {:?} cannot be a tag key: {e}", settings.id_tag))?;
         let id_prefix = [b",".as_slice(), &id_tag_raw, b"="].concat();
         let field_prefix = if settings.keep_as_field {
-            let key = field_key(&settings.tag).map_err(|e| {
+            let key = Name::new(&settings.tag).field_key().map_err(|e| {
                 format!(
                     "`keep_as_field`: the `tag` {:?} cannot be a field key: {e}",
                     settings.tag

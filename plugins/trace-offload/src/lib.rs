@@ -35,7 +35,6 @@
 
 mod config;
 mod escape;
-mod splice;
 #[cfg(test)]
 mod tests;
 
@@ -44,12 +43,12 @@ use std::ops::Range;
 
 use sha2::{Digest, Sha256};
 use sluice_plugin_sdk::{
-    Batch, Context, FieldValue, Host, Level, LineWriter, Plugin, PluginError, Point,
+    Batch, Context, FieldValue, Host, Level, LineWriter, Name, Plugin, PluginError, Point, Splice,
+    push_string,
 };
 
 pub use config::{Config, DEFAULT_MIN_BYTES, DEFAULT_POINTER_FIELD};
-use escape::{Name, field_key, push_hex, push_string};
-use splice::Splice;
+use escape::push_hex;
 
 /// Moves large string fields to blob storage.
 #[derive(Debug)]
@@ -146,7 +145,7 @@ impl Plugin for TraceOffload {
             .fields
             .iter()
             .map(|(field, pointer)| {
-                let key = field_key(pointer).map_err(|e| {
+                let key = Name::new(pointer).field_key().map_err(|e| {
                     format!("`pointer_field` names {pointer:?}, which cannot be a field key: {e}")
                 })?;
                 Ok(Target {
@@ -206,7 +205,7 @@ impl Plugin for TraceOffload {
                 };
                 splice.copy_to(edit.range.start);
                 splice.push(&target.pointer_prefix);
-                push_string(splice.out(), url.as_bytes());
+                push_string(splice.out(), url.bytes());
                 splice.push(b"\"");
                 splice.cut(edit.range.clone());
             }

@@ -38,17 +38,15 @@
 //! - [`TsDedup`] and its [`Plugin`] implementation (here); unit tests in `tests`.
 
 mod config;
-mod name;
-mod splice;
 mod stamp;
 #[cfg(test)]
 mod tests;
 
-use sluice_plugin_sdk::{Batch, Context, Escaped, Host, LineWriter, Plugin, PluginError, Point};
+use sluice_plugin_sdk::{
+    Batch, Context, Escaped, Host, LineWriter, Name, Plugin, PluginError, Point, Splice,
+};
 
 pub use config::{Config, DEFAULT_BITS, DEFAULT_CACHE_SIZE};
-use name::Name;
-use splice::Splice;
 pub use stamp::{MAX_TIMESTAMP, MIN_TIMESTAMP};
 use stamp::{Stamper, encode_key, push_i64, stamp};
 
