@@ -9,6 +9,7 @@ mod config;
 mod dead_letter;
 mod durability;
 mod errors;
+mod flood;
 mod forward;
 mod harness;
 mod ingest;
