@@ -43,8 +43,9 @@ pub struct PluginConfig {
     /// the working directory, like every other path of the config.
     #[serde(deserialize_with = "env::expand_path")]
     pub wasm: PathBuf,
-    /// The plugin's own settings, handed to its `init` as JSON.
-    #[serde(default)]
+    /// The plugin's own settings, handed to its `init` as JSON. `${VAR}` in any string
+    /// value (nested tables and arrays too) is expanded like the rest of the config.
+    #[serde(default, deserialize_with = "env::expand_table")]
     pub config: toml::Table,
     /// Most linear memory one instance may use.
     #[serde(default = "default_max_memory")]

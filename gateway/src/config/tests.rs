@@ -118,3 +118,28 @@ fn bad_plugin_entries_are_named() {
         .to_string();
     assert!(e.contains("timeout"), "{e}");
 }
+
+#[test]
+fn plugin_config_strings_are_expanded() {
+    // PATH is set in every test environment; the unit tests of `env` cover the rest.
+    let path = std::env::var("PATH").unwrap();
+    let c = Config::parse(
+        r#"
+[[plugins]]
+name = "dedup"
+wasm = "ts_dedup.wasm"
+config = { key = "${PATH}", tags = ["${PATH}"], bits = 20 }
+"#,
+    )
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&c.plugins[0].config_json()).unwrap();
+    assert_eq!(json["key"], serde_json::Value::String(path.clone()));
+    assert_eq!(json["tags"][0], serde_json::Value::String(path));
+    assert_eq!(json["bits"], 20);
+    let err = Config::parse(
+        "[[plugins]]\nname = \"d\"\nwasm = \"x.wasm\"\nconfig = { key = \"${SLUICE_SURELY_UNSET_VAR}\" }\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("SLUICE_SURELY_UNSET_VAR"), "{err}");
+}
