@@ -143,3 +143,18 @@ config = { key = "${PATH}", tags = ["${PATH}"], bits = 20 }
     .to_string();
     assert!(err.contains("SLUICE_SURELY_UNSET_VAR"), "{err}");
 }
+
+#[test]
+fn kv_namespace_defaults_to_the_name_and_is_checked() {
+    let c = Config::parse(
+        "[[plugins]]\nname = \"a\"\nwasm = \"a.wasm\"\n[[plugins]]\nname = \"b\"\nwasm = \"b.wasm\"\nkv_namespace = \"ids\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.plugins[0].kv_namespace(), "a");
+    assert_eq!(c.plugins[1].kv_namespace(), "ids");
+    let err =
+        Config::parse("[[plugins]]\nname = \"a\"\nwasm = \"a.wasm\"\nkv_namespace = \"x:y\"\n")
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("kv_namespace"), "{err}");
+}
