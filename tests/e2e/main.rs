@@ -12,6 +12,7 @@ mod errors;
 mod forward;
 mod harness;
 mod ingest;
+mod kv_redis;
 mod lifecycle;
 mod plugin_cli;
 mod plugins;
