@@ -1,13 +1,17 @@
 //! The Redis kv: two gateways sharing one `redis-server` agree on every label-id whatever
 //! order they meet the labels in, one batch of new labels costs one Redis round trip, and
 //! a Redis outage is a 503 + `Retry-After` to clients (no acknowledged point lost) that
-//! heals by itself when Redis returns.
+//! heals by itself when Redis returns. The backend itself (every kv call, namespaces) is
+//! also driven directly against the real server, without wasm.
 
 use sluice_e2e::{
     FieldValue, LONG, Point, Response, SluiceConfig, TestInflux, TestRedis, TestSluice,
     plugin_wasm, to_lines, wait_until,
 };
+use sluice_host::caps::CapabilityError;
+use sluice_host::caps::kv::{KvStore, NamespacedKv, RedisKv, RedisKvOptions};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -218,4 +222,60 @@ fn a_redis_outage_is_a_503_and_heals_without_losing_acknowledged_points() {
         lost.first()
     );
     ids_by_label(&stored);
+}
+
+#[test]
+fn every_redis_kv_call_is_one_round_trip_and_namespaces_stay_apart() {
+    let redis = TestRedis::start();
+    let kv: Arc<dyn KvStore> = Arc::new(
+        RedisKv::open(RedisKvOptions {
+            url: redis.url(),
+            key_prefix: "t:".into(),
+            timeout: Duration::from_millis(500),
+        })
+        .unwrap(),
+    );
+    let a = NamespacedKv::new(Arc::clone(&kv), "a");
+    let b = NamespacedKv::new(Arc::clone(&kv), "b");
+    let keys = |ks: &[&str]| ks.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+
+    // Load the script once, so what follows counts steady-state round trips.
+    a.assign_ids("warm-up", &keys(&["x"])).unwrap();
+    let start = round_trips(&redis);
+    a.set_many(vec![
+        ("k".into(), b"v\x00\xff".to_vec()),
+        ("n".into(), b"7".to_vec()),
+    ])
+    .unwrap();
+    assert_eq!(
+        a.get_many(&keys(&["k", "missing", "n"])).unwrap(),
+        [Some(b"v\x00\xff".to_vec()), None, Some(b"7".to_vec())]
+    );
+    assert_eq!(a.incr("n", 5).unwrap(), 12);
+    assert_eq!(a.incr("fresh", -2).unwrap(), -2);
+    assert_eq!(
+        a.assign_ids("f", &keys(&["x", "y", "x"])).unwrap(),
+        [0, 1, 0]
+    );
+    assert_eq!(a.assign_ids("f", &keys(&["z", "y"])).unwrap(), [2, 1]);
+    assert_eq!(round_trips(&redis) - start, 6, "one round trip per call");
+
+    // Another plugin's namespace sees none of it.
+    assert_eq!(b.get_many(&keys(&["k"])).unwrap(), [None]);
+    assert_eq!(b.assign_ids("f", &keys(&["z"])).unwrap(), [0]);
+    // Empty calls cost nothing; a counter over text is an error, not a panic.
+    let before = round_trips(&redis);
+    assert!(a.get_many(&[]).unwrap().is_empty());
+    assert!(a.assign_ids("f", &[]).unwrap().is_empty());
+    assert_eq!(round_trips(&redis), before);
+    let refused = a.incr("k", 1).unwrap_err();
+    assert!(
+        matches!(refused, CapabilityError::Refused { .. }),
+        "{refused}"
+    );
+    // ... and the connection it came on is still good.
+    let before = round_trips(&redis);
+    assert_eq!(a.incr("n", 1).unwrap(), 13);
+    assert_eq!(round_trips(&redis) - before, 1);
+    assert!(redis.cli(&["HGETALL", "t:ids:a:f"]).contains('x'));
 }

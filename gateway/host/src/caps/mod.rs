@@ -77,6 +77,15 @@ pub enum CapabilityError {
         /// What went wrong.
         reason: String,
     },
+    /// A remote backend answered the call with an error (a counter over text, ...):
+    /// trying again will fail the same way.
+    #[error("{backend} refused the call: {reason}")]
+    Refused {
+        /// `redis` or `s3`.
+        backend: &'static str,
+        /// Its answer.
+        reason: String,
+    },
     /// Another process (a running gateway) has the store open.
     #[error("{path} is locked: another process (a running gateway?) uses this store")]
     Locked {

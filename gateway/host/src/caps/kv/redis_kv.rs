@@ -110,8 +110,9 @@ impl RedisKv {
         self.call(|con| redis::cmd("PING").query::<String>(con).map(drop))
     }
 
-    /// Runs `f` on a pooled (or new) connection; a connection that saw an error is
-    /// dropped rather than reused, since a timed-out reply may still arrive on it.
+    /// Runs `f` on a pooled (or new) connection. A connection that failed (I/O error,
+    /// timeout) is dropped rather than reused, since a late reply may still arrive on
+    /// it; an error reply from Redis leaves it usable.
     fn call<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, RedisError>,
@@ -125,7 +126,21 @@ impl RedisKv {
             Some(con) => con,
             None => self.connect().map_err(|e| self.unavailable(&e))?,
         };
-        let result = f(&mut con).map_err(|e| self.unavailable(&e))?;
+        let result = match f(&mut con) {
+            Ok(result) => result,
+            // Redis answered with an error (`INCRBY` on text, ...): the connection is fine.
+            Err(e) if refused(&e) => {
+                self.idle
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(con);
+                return Err(CapabilityError::Refused {
+                    backend: "redis",
+                    reason: e.to_string(),
+                });
+            }
+            Err(e) => return Err(self.unavailable(&e)),
+        };
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -211,6 +226,18 @@ impl KvStore for RedisKv {
             .arg(keys);
         self.call(|con| invocation.invoke(con))
     }
+}
+
+/// Whether `e` is Redis answering the call with an error (it would answer the same
+/// again) rather than an outage (I/O, timeout, loading, a failover in progress).
+fn refused(e: &RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
+    matches!(
+        e.kind(),
+        ErrorKind::Server(
+            ServerErrorKind::ResponseError | ServerErrorKind::ExecAbort | ServerErrorKind::NoPerm
+        ) | ErrorKind::Extension
+    )
 }
 
 /// The `host:port[/db]` part of a Redis URL, without scheme or credentials.
