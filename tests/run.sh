@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Sluice test on a fresh machine: installs what the tests need when it is
-# missing (the wasm target, Debian's influxdb + influxdb-client), builds the plugins as
+# missing (the wasm target, Debian's influxdb + influxdb-client + redis-server), builds the plugins as
 # wasm components and everything else once in the release profile (tests and benches
 # share it), then runs the whole test suite, the plugins' native tests included.
 set -euo pipefail
@@ -25,12 +25,15 @@ say "services"
 need=()
 command -v influxd >/dev/null || need+=(influxdb)
 command -v influx >/dev/null || need+=(influxdb-client)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-cli >/dev/null || need+=(redis-tools)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 influxd version
+redis-server --version
 
 say "plugins (wasm32-wasip2 components the tests load)"
 cargo build --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml

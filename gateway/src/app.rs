@@ -11,6 +11,7 @@ use crate::forward::{Forwarder, OutputHealth, Sender};
 use crate::ingest::{self, AppState, QueryTarget, Tokens, UdpListener};
 use crate::pipeline::Pipeline;
 use crate::telemetry::Metrics;
+use sluice_host::caps::Capabilities;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,7 +52,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     let metrics = Arc::new(Metrics::new());
     let dead_letters = Arc::new(DeadLetters::open(&config.dead_letter_dir())?);
     let output_names: Vec<String> = config.outputs.iter().map(|o| o.name.clone()).collect();
-    let chain = load_chain(&config, &metrics).await?;
+    // The capability backends live as long as the gateway: a chain is built from them
+    // (and a reloaded one would be too) without reopening them.
+    let (chain, _capabilities) = load_chain(&config, &metrics).await?;
     let queue = buffer::open(&config.buffer, &output_names)?;
     let pipeline = Arc::new(Pipeline::new(
         chain,
@@ -162,11 +165,23 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     Ok(())
 }
 
-/// Compiles and initialises every plugin off the async threads.
-async fn load_chain(config: &Config, metrics: &Arc<Metrics>) -> Result<chain::Chain, AppError> {
+/// Opens the capability backends (none without plugins) and compiles and initialises
+/// every plugin, off the async threads.
+async fn load_chain(
+    config: &Config,
+    metrics: &Arc<Metrics>,
+) -> Result<(chain::Chain, Option<Capabilities>), AppError> {
     let config = config.clone();
     let metrics = Arc::clone(metrics);
-    match tokio::task::spawn_blocking(move || chain::load(&config, metrics)).await {
+    let load = move || -> Result<_, ChainError> {
+        if config.plugins.is_empty() {
+            return Ok((chain::Chain::empty(), None));
+        }
+        let caps = chain::open_capabilities(&config)?;
+        let chain = chain::load_with(&config, caps.clone(), metrics)?;
+        Ok((chain, Some(caps)))
+    };
+    match tokio::task::spawn_blocking(load).await {
         Ok(loaded) => Ok(loaded?),
         // A panic while loading is a bug: let it be the panic it was.
         Err(join) => std::panic::resume_unwind(join.into_panic()),

@@ -13,6 +13,7 @@ mod flood;
 mod forward;
 mod harness;
 mod ingest;
+mod kv_redis;
 mod lifecycle;
 mod plugin_cli;
 mod plugins;

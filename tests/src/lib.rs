@@ -15,6 +15,8 @@
 //!   loads ([`flood_points`], [`mixed_points`], [`escaped_lines`]).
 //! - [`series`] — InfluxQL JSON results back into [`Point`]s, and point-set comparison.
 //! - [`plugins`] — [`plugin_wasm`]: the built plugin components.
+//! - [`redis`] — [`TestRedis`]: a real `redis-server`, stopped and started for outages,
+//!   with `INFO commandstats` to count round trips.
 //! - [`metrics`] — reading values out of the Prometheus text of `/metrics`.
 //! - [`buffer_files`] — the on-disk buffer's files, for crash-recovery tests.
 //! - [`process`] — child processes with a log file; [`ports`] — free loopback ports;
@@ -30,6 +32,7 @@ pub mod metrics;
 pub mod plugins;
 pub mod ports;
 pub mod process;
+pub mod redis;
 pub mod series;
 pub mod sluice;
 pub mod wait;
@@ -44,6 +47,7 @@ pub use lines::{
 pub use metrics::metric_sum;
 pub use plugins::plugin_wasm;
 pub use ports::{dead_url, free_tcp_port, free_udp_port};
+pub use redis::TestRedis;
 pub use series::{assert_subset, diff_summary};
 pub use sluice::{SluiceBuilder, TestSluice};
 pub use wait::{LONG, wait_until};

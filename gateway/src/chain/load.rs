@@ -1,28 +1,29 @@
-//! Building the chain from `[[plugins]]`, `[kv]` and `[blob]`: one engine (compiled
-//! components cached beside the buffer), the embedded capabilities, then every plugin
-//! compiled and initialised with its config. Any failure names the plugin and stops the
-//! start, so a gateway never runs with half a chain.
+//! Building the chain from `[[plugins]]`, `[kv]` and `[blob]`: the capability backends
+//! ([`open_capabilities`], once per process: the app keeps them so a new chain can be
+//! built without reopening), one engine (compiled components cached beside the buffer),
+//! then every plugin compiled and initialised with its config, its kv seen through its
+//! namespace. Any failure names the plugin and stops the start, so a gateway never runs
+//! with half a chain.
 
 use super::{Chain, Stage};
-use crate::config::Config;
+use crate::config::{Config, KvKind};
 use crate::telemetry::Metrics;
 use sluice_host::caps::blob::FsBlobStore;
-use sluice_host::caps::kv::EmbeddedKv;
+use sluice_host::caps::kv::{EmbeddedKv, KvStore, RedisKv, RedisKvOptions};
 use sluice_host::caps::{Capabilities, CapabilityError};
 use sluice_host::{Engine, HostError, Plugin, PluginSpec};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Why the chain could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
     /// A capability backend could not be opened.
-    #[error("{what} at {}: {source}", dir.display())]
+    #[error("{what} at {at}: {source}")]
     Capability {
         /// `kv` or `blob`.
         what: &'static str,
-        /// Its directory.
-        dir: PathBuf,
+        /// Its directory or server.
+        at: String,
         /// The error.
         source: CapabilityError,
     },
@@ -32,13 +33,14 @@ pub enum ChainError {
     Plugin(#[from] HostError),
 }
 
-/// Loads every configured plugin, in order. Blocking: compiling a component takes a
-/// while the first time (later starts take it from the cache).
+/// Opens the configured backends and loads every configured plugin, in order.
+/// Blocking: compiling a component takes a while the first time (later starts take it
+/// from the cache).
 pub fn load(config: &Config, metrics: Arc<Metrics>) -> Result<Chain, ChainError> {
     if config.plugins.is_empty() {
         return Ok(Chain::empty());
     }
-    load_with(config, capabilities(config)?, metrics)
+    load_with(config, open_capabilities(config)?, metrics)
 }
 
 /// Loads every configured plugin against `caps` instead of the configured backends
@@ -61,7 +63,7 @@ pub fn load_with(
             max_memory: entry.max_memory.0,
             timeout: entry.timeout,
         };
-        let plugin = Plugin::load(&engine, spec, caps.clone())?;
+        let plugin = Plugin::load(&engine, spec, caps.in_namespace(entry.kv_namespace()))?;
         tracing::info!(
             plugin = plugin.name(),
             wasm = %entry.wasm.display(),
@@ -79,12 +81,45 @@ pub fn load_with(
     Ok(Chain::new(stages, workers, metrics))
 }
 
-/// The embedded `kv` and filesystem `blob` backends of the config.
-fn capabilities(config: &Config) -> Result<Capabilities, ChainError> {
+/// The configured `kv` and `blob` backends. Blocking (the embedded kv replays its
+/// journal); a Redis kv is not contacted here, only its URL checked: an unreachable
+/// Redis makes plugin calls fail as unavailable until it answers.
+pub fn open_capabilities(config: &Config) -> Result<Capabilities, ChainError> {
+    let kv: Arc<dyn KvStore> = match config.kv.kind {
+        KvKind::Embedded => Arc::new(open_embedded_kv(config)?),
+        KvKind::Redis => {
+            let url = config.kv.url.clone().unwrap_or_default();
+            let kv = RedisKv::open(RedisKvOptions {
+                url,
+                key_prefix: config.kv.key_prefix().to_owned(),
+                timeout: config.kv.timeout(),
+            })
+            .map_err(|source| ChainError::Capability {
+                what: "kv",
+                at: "redis".to_owned(),
+                source,
+            })?;
+            if let Err(e) = kv.ping() {
+                tracing::warn!(error = %e, "kv: Redis not reachable; plugins calling kv answer 503 until it is");
+            }
+            Arc::new(kv)
+        }
+    };
+    let blob_dir = config.blob_dir();
+    let blob = FsBlobStore::open(&blob_dir).map_err(|source| ChainError::Capability {
+        what: "blob",
+        at: blob_dir.display().to_string(),
+        source,
+    })?;
+    Ok(Capabilities::new(kv, Arc::new(blob)))
+}
+
+/// The embedded kv in the config's kv dir.
+fn open_embedded_kv(config: &Config) -> Result<EmbeddedKv, ChainError> {
     let kv_dir = config.kv_dir();
     let kv_error = |source| ChainError::Capability {
         what: "kv",
-        dir: kv_dir.clone(),
+        at: kv_dir.display().to_string(),
         source,
     };
     std::fs::create_dir_all(&kv_dir).map_err(|source| {
@@ -93,12 +128,5 @@ fn capabilities(config: &Config) -> Result<Capabilities, ChainError> {
             source,
         })
     })?;
-    let kv = EmbeddedKv::open(&kv_dir.join("kv.journal")).map_err(kv_error)?;
-    let blob_dir = config.blob_dir();
-    let blob = FsBlobStore::open(&blob_dir).map_err(|source| ChainError::Capability {
-        what: "blob",
-        dir: blob_dir.clone(),
-        source,
-    })?;
-    Ok(Capabilities::new(Arc::new(kv), Arc::new(blob)))
+    EmbeddedKv::open(&kv_dir.join("kv.journal")).map_err(kv_error)
 }

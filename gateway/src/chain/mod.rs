@@ -12,7 +12,7 @@ mod load;
 mod outcome;
 mod pool;
 
-pub use load::{ChainError, load, load_with};
+pub use load::{ChainError, load, load_with, open_capabilities};
 pub use outcome::{ChainOutcome, PluginFailure, Resend, host_context};
 
 use crate::batch::{Batch, BatchBuilder, Origin};

@@ -367,6 +367,14 @@ impl Config {
                     plugin.name
                 )));
             }
+            if let Some(ns) = &plugin.kv_namespace
+                && (ns.is_empty() || !ns.chars().all(valid_name_char))
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "plugins.{}: kv_namespace {ns:?} must be non-empty and use only letters, digits, '-' and '_'",
+                    plugin.name
+                )));
+            }
             if plugin.max_memory.0 < 1024 * 1024 {
                 return Err(ConfigError::Invalid(format!(
                     "plugins.{}: max_memory {} is too small (at least 1MiB)",
@@ -374,6 +382,7 @@ impl Config {
                 )));
             }
         }
+        self.validate_kv()?;
         for udp in &self.udp {
             if udp.db.is_empty() {
                 return Err(ConfigError::Invalid(format!(
@@ -393,6 +402,53 @@ impl Config {
                 "buffer: max_size {} is too small (at least 64KiB)",
                 self.buffer.max_size
             )));
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// `[kv]` holds only its kind's keys, and a Redis call ends before a plugin's
+    /// deadline (so an outage is a 503, not a plugin timeout).
+    fn validate_kv(&self) -> Result<(), ConfigError> {
+        let kv = &self.kv;
+        let foreign = match kv.kind {
+            KvKind::Embedded => [
+                ("url", kv.url.is_some()),
+                ("key_prefix", kv.key_prefix.is_some()),
+                ("timeout", kv.timeout.is_some()),
+            ]
+            .into_iter()
+            .find(|(_, set)| *set),
+            KvKind::Redis => [("dir", kv.dir.is_some())]
+                .into_iter()
+                .find(|(_, set)| *set),
+        };
+        if let Some((key, _)) = foreign {
+            return Err(ConfigError::Invalid(format!(
+                "kv: {key} does not apply to kind = \"{}\"",
+                kv.kind.as_str()
+            )));
+        }
+        if kv.kind == KvKind::Redis {
+            if kv.url.is_none() {
+                return Err(ConfigError::Invalid(
+                    "kv: kind = \"redis\" needs a url".to_owned(),
+                ));
+            }
+            if kv.timeout().is_zero() {
+                return Err(ConfigError::Invalid(
+                    "kv: timeout must be more than zero".to_owned(),
+                ));
+            }
+            if let Some(plugin) = self.plugins.iter().find(|p| p.timeout <= kv.timeout()) {
+                return Err(ConfigError::Invalid(format!(
+                    "kv: timeout {} must be shorter than plugins.{}'s timeout {}",
+                    humantime::format_duration(kv.timeout()),
+                    plugin.name,
+                    humantime::format_duration(plugin.timeout)
+                )));
+            }
         }
         Ok(())
     }

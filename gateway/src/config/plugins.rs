@@ -43,8 +43,9 @@ pub struct PluginConfig {
     /// the working directory, like every other path of the config.
     #[serde(deserialize_with = "env::expand_path")]
     pub wasm: PathBuf,
-    /// The plugin's own settings, handed to its `init` as JSON.
-    #[serde(default)]
+    /// The plugin's own settings, handed to its `init` as JSON. `${VAR}` in any string
+    /// value (nested tables and arrays too) is expanded like the rest of the config.
+    #[serde(default, deserialize_with = "env::expand_table")]
     pub config: toml::Table,
     /// Most linear memory one instance may use.
     #[serde(default = "default_max_memory")]
@@ -55,6 +56,10 @@ pub struct PluginConfig {
     /// What to do with a batch this plugin fails on.
     #[serde(default)]
     pub on_error: OnError,
+    /// The kv namespace the plugin's keys and ids live in; by default its `name`, so
+    /// plugins never see each other's data. Entries that set the same value share.
+    #[serde(default, deserialize_with = "env::expand_opt")]
+    pub kv_namespace: Option<String>,
 }
 
 fn default_max_memory() -> ByteSize {
@@ -66,6 +71,11 @@ fn default_plugin_timeout() -> Duration {
 }
 
 impl PluginConfig {
+    /// The kv namespace of the plugin: `kv_namespace`, or its name.
+    pub fn kv_namespace(&self) -> &str {
+        self.kv_namespace.as_deref().unwrap_or(&self.name)
+    }
+
     /// The plugin's `config` table as the JSON text its `init` receives.
     pub fn config_json(&self) -> String {
         // A TOML table always has a JSON form (datetimes become strings).
@@ -80,9 +90,22 @@ pub enum KvKind {
     /// In-process, persisted to a journal file in `dir`.
     #[default]
     Embedded,
+    /// A Redis server at `url`, shared by every gateway pointing at it.
+    Redis,
 }
 
-/// `[kv]`.
+impl KvKind {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Embedded => "embedded",
+            Self::Redis => "redis",
+        }
+    }
+}
+
+/// `[kv]`. `dir` belongs to `embedded`; `url`, `key_prefix` and `timeout` to `redis`
+/// (a key of the other kind is an error).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KvConfig {
@@ -91,6 +114,28 @@ pub struct KvConfig {
     /// Directory of the embedded kv; by default `kv` beside the buffer dir.
     #[serde(deserialize_with = "env::expand_opt_path")]
     pub dir: Option<PathBuf>,
+    /// Redis URL, `redis://[user:password@]host:port[/db]`.
+    #[serde(deserialize_with = "env::expand_opt")]
+    pub url: Option<String>,
+    /// Prepended to every Redis key; by default `sluice:`.
+    #[serde(deserialize_with = "env::expand_opt")]
+    pub key_prefix: Option<String>,
+    /// Longest one Redis call may take before the plugin's kv call fails (and the
+    /// client gets 503); by default 500ms. Must be shorter than every plugin's `timeout`.
+    #[serde(with = "humantime_serde::option")]
+    pub timeout: Option<Duration>,
+}
+
+impl KvConfig {
+    /// `key_prefix`, or `sluice:`.
+    pub fn key_prefix(&self) -> &str {
+        self.key_prefix.as_deref().unwrap_or("sluice:")
+    }
+
+    /// `timeout`, or 500ms.
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(Duration::from_millis(500))
+    }
 }
 
 /// The `blob` backend plugins write to.

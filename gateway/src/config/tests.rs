@@ -118,3 +118,43 @@ fn bad_plugin_entries_are_named() {
         .to_string();
     assert!(e.contains("timeout"), "{e}");
 }
+
+#[test]
+fn plugin_config_strings_are_expanded() {
+    // PATH is set in every test environment; the unit tests of `env` cover the rest.
+    let path = std::env::var("PATH").unwrap();
+    let c = Config::parse(
+        r#"
+[[plugins]]
+name = "dedup"
+wasm = "ts_dedup.wasm"
+config = { key = "${PATH}", tags = ["${PATH}"], bits = 20 }
+"#,
+    )
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&c.plugins[0].config_json()).unwrap();
+    assert_eq!(json["key"], serde_json::Value::String(path.clone()));
+    assert_eq!(json["tags"][0], serde_json::Value::String(path));
+    assert_eq!(json["bits"], 20);
+    let err = Config::parse(
+        "[[plugins]]\nname = \"d\"\nwasm = \"x.wasm\"\nconfig = { key = \"${SLUICE_SURELY_UNSET_VAR}\" }\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("SLUICE_SURELY_UNSET_VAR"), "{err}");
+}
+
+#[test]
+fn kv_namespace_defaults_to_the_name_and_is_checked() {
+    let c = Config::parse(
+        "[[plugins]]\nname = \"a\"\nwasm = \"a.wasm\"\n[[plugins]]\nname = \"b\"\nwasm = \"b.wasm\"\nkv_namespace = \"ids\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.plugins[0].kv_namespace(), "a");
+    assert_eq!(c.plugins[1].kv_namespace(), "ids");
+    let err =
+        Config::parse("[[plugins]]\nname = \"a\"\nwasm = \"a.wasm\"\nkv_namespace = \"x:y\"\n")
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("kv_namespace"), "{err}");
+}

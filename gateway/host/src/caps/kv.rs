@@ -1,11 +1,18 @@
-//! The `kv` capability: the [`KvStore`] backend trait and [`EmbeddedKv`], an in-memory
-//! store that can persist every write to an append-only journal (replayed on open).
+//! The `kv` capability: the [`KvStore`] backend trait, [`EmbeddedKv`] (an in-memory
+//! store that can persist every write to an append-only journal, replayed on open), and
+//! [`RedisKv`] (shared by every gateway on the same Redis), and
+//! [`NamespacedKv`], the per-plugin view that keeps each plugin's keys apart.
 //!
 //! Counters (`incr`) are stored as decimal text, as Redis does, so `get-many` reads them
 //! and a Redis backend can share the same data layout. Sequential ids live in their own
 //! per-namespace maps, apart from plain keys.
 
 mod journal;
+mod namespace;
+mod redis_kv;
+
+pub use namespace::NamespacedKv;
+pub use redis_kv::{RedisKv, RedisKvOptions};
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use blob::{BlobStore, FsBlobStore};
-use kv::{EmbeddedKv, KvStore};
+use kv::{EmbeddedKv, KvStore, NamespacedKv};
 
 /// Why a capability call failed. The plugin receives the message text.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +56,34 @@ pub enum CapabilityError {
         /// The file.
         path: PathBuf,
         /// What is wrong.
+        reason: String,
+    },
+    /// The backend's settings are unusable (a malformed URL, ...).
+    #[error("{what}: {reason}")]
+    Config {
+        /// `kv` or `blob`.
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A remote backend (Redis, S3) did not answer in time or refused the call; the
+    /// same call may succeed later, so plugins report it as `unavailable`.
+    #[error("{backend} at {at} unavailable: {reason}")]
+    Unavailable {
+        /// `redis` or `s3`.
+        backend: &'static str,
+        /// Where it was reached (`host:port`, a bucket), never with credentials.
+        at: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A remote backend answered the call with an error (a counter over text, ...):
+    /// trying again will fail the same way.
+    #[error("{backend} refused the call: {reason}")]
+    Refused {
+        /// `redis` or `s3`.
+        backend: &'static str,
+        /// Its answer.
         reason: String,
     },
     /// Another process (a running gateway) has the store open.
@@ -126,6 +154,25 @@ impl Capabilities {
             kv: Arc::new(EmbeddedKv::open(&dir.join("kv.journal"))?),
             blob: Arc::new(FsBlobStore::open(&dir.join("blobs"))?),
         })
+    }
+
+    /// These capabilities with the kv seen through `namespace`: every key and id
+    /// namespace the plugin uses is stored as `namespace:…` (see [`NamespacedKv`]).
+    /// The chain gives each plugin its name, or its entry's shared `kv_namespace`.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let caps = sluice_host::caps::Capabilities::ephemeral(dir.path()).unwrap();
+    /// let a = caps.in_namespace("a");
+    /// a.kv.incr("n", 1).unwrap();
+    /// assert_eq!(caps.in_namespace("b").kv.incr("n", 1).unwrap(), 1);
+    /// assert_eq!(caps.kv.get_many(&["a:n".to_owned()]).unwrap(), [Some(b"1".to_vec())]);
+    /// ```
+    pub fn in_namespace(&self, namespace: &str) -> Self {
+        Self {
+            kv: Arc::new(NamespacedKv::new(Arc::clone(&self.kv), namespace)),
+            blob: Arc::clone(&self.blob),
+        }
     }
 
     /// Throwaway capabilities for tests and `sluice plugin test`: an in-memory kv and
