@@ -9,7 +9,7 @@ use super::{Chain, Stage};
 use crate::config::{Config, KvKind};
 use crate::telemetry::Metrics;
 use sluice_host::caps::blob::FsBlobStore;
-use sluice_host::caps::kv::{EmbeddedKv, KvStore, RedisKv, RedisKvOptions};
+use sluice_host::caps::kv::{KvStore, LazyKv, RedisKv, RedisKvOptions};
 use sluice_host::caps::{Capabilities, CapabilityError};
 use sluice_host::{Engine, HostError, Plugin, PluginSpec};
 use std::sync::Arc;
@@ -86,7 +86,7 @@ pub fn load_with(
 /// Redis makes plugin calls fail as unavailable until it answers.
 pub fn open_capabilities(config: &Config) -> Result<Capabilities, ChainError> {
     let kv: Arc<dyn KvStore> = match config.kv.kind {
-        KvKind::Embedded => Arc::new(open_embedded_kv(config)?),
+        KvKind::Embedded => Arc::new(open_embedded_kv(config)),
         KvKind::Redis => {
             let url = config.kv.url.clone().unwrap_or_default();
             let kv = RedisKv::open(RedisKvOptions {
@@ -114,19 +114,8 @@ pub fn open_capabilities(config: &Config) -> Result<Capabilities, ChainError> {
     Ok(Capabilities::new(kv, Arc::new(blob)))
 }
 
-/// The embedded kv in the config's kv dir.
-fn open_embedded_kv(config: &Config) -> Result<EmbeddedKv, ChainError> {
-    let kv_dir = config.kv_dir();
-    let kv_error = |source| ChainError::Capability {
-        what: "kv",
-        at: kv_dir.display().to_string(),
-        source,
-    };
-    std::fs::create_dir_all(&kv_dir).map_err(|source| {
-        kv_error(CapabilityError::Io {
-            path: kv_dir.clone(),
-            source,
-        })
-    })?;
-    EmbeddedKv::open(&kv_dir.join("kv.journal")).map_err(kv_error)
+/// The embedded kv in the config's kv dir, opened (and locked) at the first kv call: a
+/// gateway whose plugins never call kv never takes the lock (see [`LazyKv`]).
+fn open_embedded_kv(config: &Config) -> LazyKv {
+    LazyKv::new(config.kv_dir().join("kv.journal"))
 }

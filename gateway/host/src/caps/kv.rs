@@ -8,9 +8,11 @@
 //! per-namespace maps, apart from plain keys.
 
 mod journal;
+mod lazy;
 mod namespace;
 mod redis_kv;
 
+pub use lazy::LazyKv;
 pub use namespace::NamespacedKv;
 pub use redis_kv::{RedisKv, RedisKvOptions};
 
