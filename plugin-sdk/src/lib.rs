@@ -14,7 +14,8 @@
 //! - [`Host`], [`Level`] (`host`): the gateway's `kv`, `blob` and `log`, batch-shaped.
 //! - [`Splice`] (`splice`): output copied from the input in runs between edits.
 //! - [`Name`] (`name`): a key from the config matched against keys as written, and
-//!   spelled as line protocol; [`push_string`] escapes a string field value.
+//!   spelled as line protocol; [`push_string`] escapes a string field value;
+//!   [`values_key`] (`values_key`) keys a plugin's caches by some tags' values.
 //! - [`FakeHost`] (`fake_host`): the in-memory host for native tests.
 //! - [`load`], [`run_native`], [`RunError`] (`native`): run a plugin natively the way the
 //!   gateway runs it.
@@ -36,6 +37,7 @@ mod name;
 mod native;
 mod plugin;
 mod splice;
+mod values_key;
 
 pub use batch::Batch;
 pub use context::Context;
@@ -50,6 +52,7 @@ pub use sluice_lineproto::{
     WriteError,
 };
 pub use splice::Splice;
+pub use values_key::values_key;
 
 /// What [`export!`] expands to; not part of the API.
 #[doc(hidden)]

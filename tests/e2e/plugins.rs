@@ -17,18 +17,6 @@ const T0: i64 = 1_700_000_000_000_000_000;
 /// The `[[plugins]]` lines of tag-strip removing the `node` tag.
 const STRIP_NODE: &str = "config = { tags = [\"node\"] }\n";
 
-/// `sluice dlq ARGS -c <config of sluice>`.
-fn dlq(sluice: &TestSluice, args: &[&str]) -> sluice_e2e::CommandOutput {
-    let config = sluice.config_path().to_string_lossy().into_owned();
-    let mut all = vec!["dlq"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["-c", &config]);
-    run_command(
-        &mut sluice_command(&all, sluice.dir()),
-        Duration::from_secs(60),
-    )
-}
-
 /// A chain of one evil plugin in `mode`, and an output that is down (nothing is
 /// expected to reach it).
 fn lone_evil(name: &str, mode: &str) -> SluiceConfig {
@@ -168,7 +156,7 @@ fn every_attack_is_dead_lettered_and_replayed_through_a_fixed_chain() {
         assert!(metrics.contains(&series), "no {series} in\n{metrics}");
     }
 
-    let listed = dlq(&sluice, &["list"]);
+    let listed = sluice.dlq(&["list"]);
     assert_eq!(listed.code, Some(0), "{}", listed.describe());
     for (mode, _) in ATTACKS {
         assert!(
@@ -188,7 +176,7 @@ fn every_attack_is_dead_lettered_and_replayed_through_a_fixed_chain() {
         metas.iter().all(|m| m.contains("\"client\": \"127.0.0.1:")),
         "{metas:?}"
     );
-    let locked = dlq(&sluice, &["replay", "--all"]);
+    let locked = sluice.dlq(&["replay", "--all"]);
     assert_ne!(
         locked.code,
         Some(0),
@@ -200,7 +188,7 @@ fn every_attack_is_dead_lettered_and_replayed_through_a_fixed_chain() {
     sluice.terminate();
     let fixed = SluiceConfig::new().output_v1("central", &influx.url());
     sluice.set_config(&fixed.toml());
-    let replayed = dlq(&sluice, &["replay", "--all"]);
+    let replayed = sluice.dlq(&["replay", "--all"]);
     assert_eq!(replayed.code, Some(0), "{}", replayed.describe());
     assert!(
         replayed
@@ -209,7 +197,7 @@ fn every_attack_is_dead_lettered_and_replayed_through_a_fixed_chain() {
         "{}",
         replayed.stdout
     );
-    let listed = dlq(&sluice, &["list"]);
+    let listed = sluice.dlq(&["list"]);
     assert!(
         listed.stdout.contains("no dead-lettered batches"),
         "{}",
@@ -310,7 +298,7 @@ fn dlq_replay_refuses_a_buffer_that_would_lose_the_batches() {
     let config = lone_evil("needs-kv", "unavailable").memory_buffer();
     let mut sluice = TestSluice::with_config(config.toml()).spawn();
     sluice.terminate();
-    let replayed = dlq(&sluice, &["replay", "--all"]);
+    let replayed = sluice.dlq(&["replay", "--all"]);
     assert_eq!(replayed.code, Some(1), "{}", replayed.describe());
     assert!(
         replayed.stderr.contains("replay needs the disk buffer"),

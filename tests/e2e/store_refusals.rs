@@ -5,23 +5,9 @@
 //! applied to an output that was down when it returns, and a write to a database nobody
 //! created).
 
-use sluice_e2e::{
-    LONG, SluiceConfig, TestInflux, TestSluice, now_ns, run_command, sluice_command, wait_until,
-};
-use std::time::Duration;
+use sluice_e2e::{LONG, SluiceConfig, TestInflux, TestSluice, now_ns, wait_until};
 
 const T0: i64 = 1_650_000_000_000_000_000;
-
-fn dlq(sluice: &TestSluice, args: &[&str]) -> sluice_e2e::CommandOutput {
-    let config = sluice.config_path().to_string_lossy().into_owned();
-    let mut all = vec!["dlq"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["-c", &config]);
-    run_command(
-        &mut sluice_command(&all, sluice.dir()),
-        Duration::from_secs(60),
-    )
-}
 
 /// Records still pending for any output, from `/health`.
 fn pending(sluice: &TestSluice) -> Option<u64> {
@@ -102,7 +88,7 @@ fn unknown_retention_policy_is_dead_lettered_and_replayed_without_holding_back_o
 
     // The refused batch is kept with the store's status and message.
     sluice.terminate();
-    let listed = dlq(&sluice, &["list"]);
+    let listed = sluice.dlq(&["list"]);
     assert!(
         listed.stdout.contains("retention policy not found: weekly")
             && listed.stdout.contains("500"),
@@ -122,7 +108,7 @@ fn unknown_retention_policy_is_dead_lettered_and_replayed_without_holding_back_o
     };
     assert!(wait_until(LONG, has_policy).is_some(), "policy not created");
     sluice.terminate();
-    let replayed = dlq(&sluice, &["replay", "--all"]);
+    let replayed = sluice.dlq(&["replay", "--all"]);
     assert_eq!(replayed.code, Some(0), "{}", replayed.describe());
     sluice.restart();
     let delivered = wait_until(LONG, || {
@@ -133,7 +119,7 @@ fn unknown_retention_policy_is_dead_lettered_and_replayed_without_holding_back_o
         (r["results"][0]["series"][0]["values"][0][1].as_u64() == Some(1)).then_some(())
     });
     assert!(delivered.is_some(), "the replayed batch was not delivered");
-    let listed = dlq(&sluice, &["list"]);
+    let listed = sluice.dlq(&["list"]);
     assert!(
         listed.stdout.contains("no dead-lettered batches"),
         "{}",

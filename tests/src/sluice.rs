@@ -224,6 +224,22 @@ impl TestSluice {
         metric_sum(&self.metrics(), name, &[])
     }
 
+    /// `sluice dlq ARGS… -c <its config>`, run in its directory (stop the gateway first
+    /// for `replay`: it holds the buffer's lock).
+    ///
+    /// # Panics
+    /// If the command cannot run or does not finish within 60 s.
+    pub fn dlq(&self, args: &[&str]) -> crate::CommandOutput {
+        let config = self.config_path().to_string_lossy().into_owned();
+        let mut all = vec!["dlq"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["-c", &config]);
+        crate::run_command(
+            &mut crate::sluice_command(&all, self.dir()),
+            Duration::from_secs(60),
+        )
+    }
+
     /// SIGKILL, then reap.
     pub fn kill9(&mut self) {
         self.service.kill9();

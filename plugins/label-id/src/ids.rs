@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sluice_plugin_sdk::{CapabilityError, Escaped, Host, PluginError};
+use sluice_plugin_sdk::{CapabilityError, Escaped, Host, PluginError, values_key};
 
 /// Writes into `out` the cache key of `label` in the scope `scope` (the values of the
 /// scope tags, in config order; `None` where a point has none). Each scope value is
@@ -13,18 +13,7 @@ use sluice_plugin_sdk::{CapabilityError, Escaped, Host, PluginError};
 /// `a\\b`) are two cache entries, which kv gives the same id (its key is the text).
 #[inline]
 pub(crate) fn encode_key(out: &mut Vec<u8>, scope: &[Option<Escaped<'_>>], label: Escaped<'_>) {
-    out.clear();
-    for value in scope {
-        match value {
-            None => out.push(0),
-            Some(value) => {
-                let raw = value.as_raw();
-                out.push(1);
-                out.extend_from_slice(&u32::try_from(raw.len()).unwrap_or(u32::MAX).to_le_bytes());
-                out.extend_from_slice(raw);
-            }
-        }
-    }
+    values_key(out, scope);
     out.extend_from_slice(label.as_raw());
 }
 

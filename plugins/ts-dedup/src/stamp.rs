@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use sluice_plugin_sdk::Escaped;
+use sluice_plugin_sdk::{Escaped, values_key};
 
 /// InfluxDB's smallest timestamp, in nanoseconds.
 pub const MIN_TIMESTAMP: i64 = i64::MIN + 2;
@@ -17,18 +17,7 @@ pub const MAX_TIMESTAMP: i64 = i64::MAX - 1;
 /// path; two spellings of one text are two cache entries with the same low bits).
 #[inline]
 pub(crate) fn encode_key(out: &mut Vec<u8>, values: &[Option<Escaped<'_>>]) {
-    out.clear();
-    for value in values {
-        match value {
-            None => out.push(0),
-            Some(value) => {
-                let raw = value.as_raw();
-                out.push(1);
-                out.extend_from_slice(&u32::try_from(raw.len()).unwrap_or(u32::MAX).to_le_bytes());
-                out.extend_from_slice(raw);
-            }
-        }
-    }
+    values_key(out, values);
 }
 
 /// Writes the HMAC message of a point into `out`: per configured tag, in config order,
