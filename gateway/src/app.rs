@@ -98,7 +98,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
 
     let udp_shutdown = CancellationToken::new();
     for udp in &config.udp {
-        let listener = UdpListener::bind(udp)
+        let listener = UdpListener::bind(udp, config.server.lineproto())
             .await
             .map_err(|source| AppError::Bind {
                 addr: udp.bind,
@@ -121,6 +121,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
         pipeline: Arc::clone(&pipeline),
         tokens: Tokens::new(config.server.tokens.clone()),
         max_body: config.server.max_body.as_usize(),
+        lineproto: config.server.lineproto(),
         outputs: Arc::new(healths),
         query_target,
         http,

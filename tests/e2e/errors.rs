@@ -2,7 +2,8 @@
 //! `X-Influxdb-Error` header, and good lines of a partial write still stored.
 
 use sluice_e2e::{
-    Point, Response, SluiceConfig, TestInflux, TestSluice, dead_url, flood_lines, to_lines,
+    LONG, Point, Response, SluiceConfig, TestInflux, TestSluice, dead_url, flood_lines, to_lines,
+    wait_until,
 };
 
 const T0: i64 = 1_700_000_000_000_000_000;
@@ -187,4 +188,44 @@ fn bodies_over_max_body_are_413_raw_and_after_gzip() {
         "gzip under max_body: {}",
         response.describe()
     );
+}
+
+/// `u` integers: a stock InfluxDB 1.x answers "invalid number", so Sluice does too unless
+/// `[server] accept_unsigned = true` (for InfluxDB 2.x outputs). With it on and a 1.x
+/// store, the store refuses the batch and it lands in the dead-letter store with the
+/// store's message: the reason the default is off.
+#[test]
+fn unsigned_integers_are_refused_unless_accepted() {
+    let influx = TestInflux::start();
+    influx.create_db("u");
+    let config = SluiceConfig::new()
+        .output_v1("influx", &influx.url())
+        .toml();
+    let sluice = TestSluice::with_config(config.clone()).spawn();
+    let direct = influx.write("u", "m v=5u 1\n");
+    let relayed = sluice.write("u", "m v=5u 1\nm w=1i 2\n");
+    assert_eq!(
+        (direct.status, relayed.status),
+        (400, 400),
+        "influxd: {}\nsluice: {}",
+        direct.describe(),
+        relayed.describe()
+    );
+    let message = v1_error(&relayed, "u integer");
+    assert!(
+        message.starts_with("partial write: unable to parse 'm v=5u 1': invalid number"),
+        "{message}"
+    );
+    drop(sluice);
+
+    let accepting =
+        TestSluice::with_config(config.replace("[server]\n", "[server]\naccept_unsigned = true\n"))
+            .spawn();
+    let response = accepting.write("u", "m v=7u 3\n");
+    assert_eq!(response.status, 204, "{}", response.describe());
+    wait_until(LONG, || {
+        let list = accepting.dlq(&["list"]);
+        list.stdout.contains("invalid number").then_some(())
+    })
+    .unwrap_or_else(|| panic!("not dead-lettered:\n{}", accepting.log()));
 }

@@ -7,6 +7,7 @@ mod auth;
 mod backpressure;
 mod config;
 mod dead_letter;
+mod differential;
 mod durability;
 mod errors;
 mod flood;

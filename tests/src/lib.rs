@@ -18,7 +18,10 @@
 //! - [`redis`] — [`TestRedis`]: a real `redis-server`, stopped and started for outages,
 //!   with `INFO commandstats` to count round trips.
 //! - [`metrics`] — reading values out of the Prometheus text of `/metrics`.
+//! - [`lp_fuzz`] — [`fuzz_lines`]: seeded, hostile line protocol for differential tests;
+//!   [`snapshot`] — everything a database stores, comparable whole.
 //! - [`buffer_files`] — the on-disk buffer's files, for crash-recovery tests.
+//! - [`raw_http`] — [`RawHttp`], a bare HTTP/1.1 client for answers `reqwest` refuses.
 //! - [`process`] — child processes with a log file; [`ports`] — free loopback ports;
 //!   [`wait`] — [`wait_until`], the only way the tests wait.
 
@@ -28,13 +31,16 @@ pub mod config;
 pub mod http;
 pub mod influxd;
 pub mod lines;
+pub mod lp_fuzz;
 pub mod metrics;
 pub mod plugins;
 pub mod ports;
 pub mod process;
+pub mod raw_http;
 pub mod redis;
 pub mod series;
 pub mod sluice;
+pub mod snapshot;
 pub mod wait;
 
 pub use binary::{CommandOutput, run_command, sluice_bin, sluice_command, workspace_root};
@@ -44,10 +50,13 @@ pub use influxd::TestInflux;
 pub use lines::{
     FieldValue, Point, escaped_lines, flood_lines, flood_points, mixed_points, now_ns, to_lines,
 };
+pub use lp_fuzz::{XorShift, fuzz_lines};
 pub use metrics::metric_sum;
 pub use plugins::plugin_wasm;
 pub use ports::{dead_url, free_tcp_port, free_udp_port};
+pub use raw_http::{RawHttp, RawResponse};
 pub use redis::TestRedis;
 pub use series::{assert_subset, diff_summary};
 pub use sluice::{SluiceBuilder, TestSluice};
+pub use snapshot::{Snapshot, differences, snapshot};
 pub use wait::{LONG, wait_until};

@@ -1,15 +1,20 @@
 //! The validating canonicaliser: one pass over a request body that checks every line
-//! against InfluxDB 1.x's rules and appends each good point to `out` as canonical line
-//! protocol: `measurement[,tags] fields timestamp\n`, one space between sections, the
-//! timestamp in nanoseconds (the receive time, truncated to the precision, when the line
-//! had none). Measurement, tags and fields are copied verbatim, escapes included.
+//! against InfluxDB 1.x's rules (see the scanner's documentation in `scan.rs`) and
+//! appends each good point to `out` as canonical line protocol: `measurement[,tags]
+//! fields timestamp\n`, one space between sections, the timestamp in nanoseconds (the
+//! receive time, truncated to the precision, when the line had none). Measurement, tags
+//! and fields are copied verbatim, escapes included, so 1.x reads the canonical line as it
+//! reads the original: a line is accepted exactly when 1.x accepts it, but for CR line
+//! ends (accepted) and the few lines whose canonical form 1.x would read differently
+//! (refused; see [`ErrorKind`](crate::ErrorKind)'s last variants).
 //!
 //! Bad lines are counted and skipped, and the first one is reported; good lines are kept
-//! (InfluxDB 1.x's partial writes). Blank lines, `#` comments, leading whitespace and a CR
-//! before LF are accepted and dropped. Nothing is allocated per line.
+//! (InfluxDB 1.x's partial writes). Blank lines, `#` comments, leading whitespace (spaces,
+//! tabs, NULs) and a CR before LF are accepted and dropped. Nothing is allocated per line
+//! (but for pathological lines: many tags out of order, many fields with escapes).
 
 use crate::decimal::Decimal;
-use crate::error::{ErrorKind, LineError};
+use crate::error::LineError;
 use crate::precision::Precision;
 use crate::scan::{self, Sections};
 
@@ -17,6 +22,33 @@ use crate::scan::{self, Sections};
 pub const MIN_TIMESTAMP: i64 = i64::MIN + 2;
 /// InfluxDB's largest timestamp, in nanoseconds.
 pub const MAX_TIMESTAMP: i64 = i64::MAX - 1;
+
+/// What the canonicaliser accepts beyond InfluxDB 1.x's defaults.
+///
+/// The default is what a stock influxd 1.x (1.6–1.8) accepts, so that every line the
+/// gateway acknowledges is one 1.x stores.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// Accept `u` unsigned integers (`v=5u`). A standard 1.x build refuses them with
+    /// "invalid number" (`models/points.go` `scanNumber`: `enableUint64Support` is off);
+    /// InfluxDB 2.x takes them. Turn this on only when every output is InfluxDB 2.x (or
+    /// a 1.x built with unsigned support).
+    pub unsigned: bool,
+}
+
+impl Options {
+    /// InfluxDB 1.x's defaults: no unsigned integers.
+    pub const fn v1() -> Self {
+        Self { unsigned: false }
+    }
+
+    /// Accept `u` unsigned integers too (see [`Options::unsigned`]).
+    pub const fn with_unsigned(mut self, unsigned: bool) -> Self {
+        self.unsigned = unsigned;
+        self
+    }
+}
 
 /// What a call to [`canonicalize`] did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +61,8 @@ pub struct Summary {
     pub first_error: Option<LineError>,
 }
 
-/// Validates `input` and appends its points to `out` in canonical form.
+/// Validates `input` and appends its points to `out` in canonical form, accepting what
+/// a stock InfluxDB 1.x accepts ([`Options::v1`]; see [`canonicalize_with`]).
 ///
 /// `precision` is the unit of the timestamps in `input`; `receive_time_ns` stands in for
 /// a missing timestamp, truncated down to a multiple of `precision` as InfluxDB does.
@@ -48,9 +81,32 @@ pub fn canonicalize(
     receive_time_ns: i64,
     out: &mut Vec<u8>,
 ) -> Summary {
+    canonicalize_with(input, precision, receive_time_ns, &Options::v1(), out)
+}
+
+/// [`canonicalize`] with [`Options`]: `u` integers are accepted with
+/// `Options::v1().with_unsigned(true)`.
+///
+/// ```
+/// use sluice_lineproto::{canonicalize, canonicalize_with, Options, Precision};
+/// let mut out = Vec::new();
+/// let s = canonicalize(b"m v=5u 1", Precision::Nanosecond, 0, &mut out);
+/// assert_eq!(s.first_error.unwrap().to_string(), "unable to parse 'm v=5u 1': invalid number");
+/// let v2 = Options::v1().with_unsigned(true);
+/// let s = canonicalize_with(b"m v=5u 1", Precision::Nanosecond, 0, &v2, &mut out);
+/// assert_eq!((s.points, out.as_slice()), (1, &b"m v=5u 1\n"[..]));
+/// ```
+pub fn canonicalize_with(
+    input: &[u8],
+    precision: Precision,
+    receive_time_ns: i64,
+    options: &Options,
+    out: &mut Vec<u8>,
+) -> Summary {
     let unit = precision.nanos();
     let default_ts = Decimal::signed(truncate(receive_time_ns, unit));
     let mut summary = Summary::default();
+    let mut scratch = scan::Scratch::default();
     let mut pos = 0;
     let mut line = 1;
     out.reserve(input.len() + input.len() / 8);
@@ -59,8 +115,11 @@ pub fn canonicalize(
         match input.get(start) {
             None => break,
             Some(b'#') => {
-                pos = next_line(input, start);
-                line += 1;
+                // A comment ends where 1.x's line splitter ends it (a quote after an `=`
+                // in it can take the next lines along).
+                let end = scan::block_end(input, pos);
+                line += 1 + count_lines(input.get(start..end));
+                pos = end + 1;
                 continue;
             }
             Some(_) if scan::at_line_end(input, start) => {
@@ -70,31 +129,40 @@ pub fn canonicalize(
             }
             Some(_) => {}
         }
-        let written = scan::point(input, start)
-            .and_then(|p| write_point(input, start, &p, unit, &default_ts, out).map(|()| p));
-        match written {
+        match scan::point(input, pos, start, unit, options, &mut scratch) {
             Ok(p) => {
+                write_point(input, start, &p, unit, &default_ts, out);
                 summary.points += 1;
                 line += 1 + p.newlines;
                 pos = p.next;
             }
             Err(kind) => {
-                let end = scan::rejected_line_end(input, pos);
+                let end = scan::block_end(input, pos);
                 let text = input.get(start..end).unwrap_or_default();
                 summary.dropped += 1;
                 if summary.first_error.is_none() {
                     summary.first_error = Some(LineError {
                         line,
                         kind,
-                        text: crate::excerpt::Excerpt::new(text.trim_ascii_end()),
+                        text: crate::excerpt::Excerpt::new(
+                            text.strip_suffix(b"\r").unwrap_or(text),
+                        ),
                     });
                 }
-                line += 1 + text.iter().filter(|&&b| b == b'\n').count();
+                line += 1 + count_lines(Some(text));
                 pos = end + 1;
             }
         }
     }
     summary
+}
+
+/// Line feeds in `text`.
+fn count_lines(text: Option<&[u8]>) -> usize {
+    text.unwrap_or_default()
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }
 
 /// `t` rounded down to a multiple of `unit` (up when that would overflow).
@@ -103,13 +171,12 @@ fn truncate(t: i64, unit: i64) -> i64 {
     t.checked_sub(rem).unwrap_or(t + (unit - rem))
 }
 
-/// Index just past the next line feed at or after `from` (or the end).
+/// Index just past the line end at `from` (a blank line's LF, CR LF or CR).
 fn next_line(input: &[u8], from: usize) -> usize {
     (scan::line_feed(input, from) + 1).min(input.len())
 }
 
-/// Appends the canonical form of the scanned point `p` (which starts at `start`), or
-/// says why its timestamp is out of range (then nothing is appended).
+/// Appends the canonical form of the scanned point `p` (which starts at `start`).
 #[inline]
 fn write_point(
     input: &[u8],
@@ -118,23 +185,19 @@ fn write_point(
     unit: i64,
     default_ts: &Decimal,
     out: &mut Vec<u8>,
-) -> Result<(), ErrorKind> {
+) {
     let section = |from: usize, to: usize| input.get(from..to).unwrap_or_default();
     let formatted;
     let ts: &[u8] = match p.timestamp {
         None => default_ts.as_bytes(),
-        Some(t) => {
-            let ns = t
-                .checked_mul(unit)
-                .filter(|ns| (MIN_TIMESTAMP..=MAX_TIMESTAMP).contains(ns))
-                .ok_or(ErrorKind::TimeOutsideRange)?;
+        Some(ns) => {
             let text = section(p.ts_start, p.ts_end);
             if unit == 1 && scan::is_canonical_timestamp(text) {
                 if p.fields_start == p.key_end + 1 && p.ts_start == p.fields_end + 1 {
                     // Already canonical: one copy.
                     out.extend_from_slice(section(start, p.ts_end));
                     out.push(b'\n');
-                    return Ok(());
+                    return;
                 }
                 text
             } else {
@@ -149,7 +212,6 @@ fn write_point(
     out.push(b' ');
     out.extend_from_slice(ts);
     out.push(b'\n');
-    Ok(())
 }
 
 #[cfg(test)]

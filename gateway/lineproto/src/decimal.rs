@@ -85,7 +85,13 @@ mod tests {
         }
         let mut v = 1u64;
         for _ in 0..20 {
-            for w in [v - 1, v, v + 1, v.saturating_mul(9), v * 3 + 7] {
+            for w in [
+                v - 1,
+                v,
+                v + 1,
+                v.saturating_mul(9),
+                v.saturating_mul(3).saturating_add(7),
+            ] {
                 assert_eq!(Decimal::unsigned(w).as_bytes(), w.to_string().as_bytes());
             }
             v = v.saturating_mul(10);

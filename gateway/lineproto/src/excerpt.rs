@@ -40,6 +40,18 @@ impl<const N: usize> Excerpt<N> {
         }
     }
 
+    /// Keeps the start of the bytes `bytes` yields (e.g. unescaped text), reading at most
+    /// `N + 1` of them.
+    pub(crate) fn collect(bytes: impl IntoIterator<Item = u8>) -> Self {
+        let mut buf = [0u8; 256];
+        let mut len = 0;
+        for (slot, byte) in buf.iter_mut().zip(bytes).take(N + 1) {
+            *slot = byte;
+            len += 1;
+        }
+        Self::new(buf.get(..len).unwrap_or_default())
+    }
+
     /// The kept bytes.
     pub fn as_bytes(&self) -> &[u8] {
         self.bytes.get(..usize::from(self.len)).unwrap_or_default()
@@ -89,6 +101,14 @@ mod tests {
         assert_eq!(e.as_bytes(), b"abcd");
         assert_eq!(e.to_string(), "abcd…");
         assert_eq!(Excerpt::<3>::new(b"abcdef").to_string(), "abc…");
+    }
+
+    #[test]
+    fn collects_from_an_iterator() {
+        let e = Excerpt::<3>::collect(b"abcdef".iter().copied());
+        assert_eq!((e.as_bytes(), e.is_truncated()), (&b"abc"[..], true));
+        let e = Excerpt::<8>::collect(b"ab".iter().copied());
+        assert_eq!((e.as_bytes(), e.is_truncated()), (&b"ab"[..], false));
     }
 
     #[test]

@@ -9,9 +9,10 @@
 //! # Layout
 //!
 //! - [`canonicalize`](mod@canonicalize): the validating canonicaliser (the gateway's hot
-//!   path) and its [`Summary`].
-//! - `scan` (private): the one-pass validating scanner of a point (InfluxDB 1.x's syntax),
-//!   and `scan::swar`, eight-bytes-at-a-time searches shared with the view.
+//!   path), its [`Options`] and its [`Summary`].
+//! - `scan` (private): the validating scanner of a point, a port of InfluxDB 1.x's parser
+//!   (`models/points.go`) and of the checks its store makes, and `scan::swar`,
+//!   eight-bytes-at-a-time searches shared with the view.
 //! - [`precision`]: the timestamp units of the v1 and v2 write APIs.
 //! - [`error`]: why a line was rejected ([`ErrorKind`], [`LineError`]).
 //! - [`view`]: [`points`] over a canonical batch, yielding [`Point`]s whose measurement,
@@ -32,8 +33,10 @@ mod scan;
 pub mod view;
 pub mod writer;
 
-pub use canonicalize::{MAX_TIMESTAMP, MIN_TIMESTAMP, Summary, canonicalize};
-pub use error::{ErrorKind, LINE_EXCERPT, LineError};
+pub use canonicalize::{
+    MAX_TIMESTAMP, MIN_TIMESTAMP, Options, Summary, canonicalize, canonicalize_with,
+};
+pub use error::{ErrorKind, LINE_EXCERPT, LineError, QUOTE, Quote};
 pub use excerpt::Excerpt;
 pub use precision::Precision;
 pub use view::{

@@ -5,8 +5,12 @@
 //! A point is only kept when [`PointWriter::finish`] succeeds. The builder writes
 //! straight into the buffer and remembers its first mistake; `finish` then rolls the
 //! point back and returns a [`WriteError`] for a point without fields, an empty or
-//! unwritable name, a non-finite float, a tag after a field or a timestamp outside
-//! InfluxDB's range (a point dropped without `finish` is rolled back too). This is a
+//! unwritable name, a non-finite float, a tag after a field, a timestamp outside
+//! InfluxDB's range, or what InfluxDB 1.x refuses: duplicate tag keys, a tag key `time`,
+//! two fields with the same key and different types (a point dropped without `finish` is
+//! rolled back too). Plain text is escaped the way 1.x unescapes it (see `escape.rs`):
+//! names that 1.x cannot read back (ending with a backslash, holding a line feed) are
+//! refused. This is a
 //! runtime check rather than a type-state builder so that plugins can add tags and fields
 //! in loops and conditionals; it costs one branch per call, and the buffer only ever
 //! holds whole, valid points, which [`canonicalize`](crate::canonicalize()) returns
@@ -47,7 +51,7 @@ use crate::canonicalize::{MAX_TIMESTAMP, MIN_TIMESTAMP};
 use crate::decimal::Decimal;
 use crate::view::escaped::Context;
 use crate::view::{Escaped, Field, FieldValue, Point};
-use escape::Escapes;
+use escape::Place;
 use std::io::Write as _;
 
 /// A buffer of canonical line protocol being written.
@@ -57,6 +61,8 @@ pub struct LineWriter {
     buf: Vec<u8>,
     /// How many points `buf` holds (those written through this writer).
     points: usize,
+    /// Room for the field check of a finished point.
+    scratch: crate::scan::Scratch,
 }
 
 impl LineWriter {
@@ -72,7 +78,11 @@ impl LineWriter {
 
     /// A writer that appends to `buf` (which should hold whole lines, or nothing).
     pub fn from_vec(buf: Vec<u8>) -> Self {
-        Self { buf, points: 0 }
+        Self {
+            buf,
+            points: 0,
+            scratch: crate::scan::Scratch::default(),
+        }
     }
 
     /// Starts a point with a plain measurement name (escaped here).
@@ -83,9 +93,10 @@ impl LineWriter {
             &escape::MEASUREMENT,
             WriteErrorKind::EmptyMeasurement,
         );
-        if let Some(b'#' | b'\t') = measurement.as_bytes().first() {
+        if let Some(b'#' | b'\t' | 0) = measurement.as_bytes().first() {
             p.fail(WriteErrorKind::InvalidMeasurement, measurement.as_bytes());
         }
+        p.measurement_end = p.writer.buf.len();
         p
     }
 
@@ -95,6 +106,7 @@ impl LineWriter {
     pub fn point_raw(&mut self, measurement: impl AsRef<[u8]>) -> PointWriter<'_> {
         let mut p = PointWriter::new(self);
         p.raw(measurement.as_ref(), WriteErrorKind::EmptyMeasurement);
+        p.measurement_end = p.writer.buf.len();
         p
     }
 
@@ -162,6 +174,18 @@ pub struct PointWriter<'w> {
     writer: &'w mut LineWriter,
     /// Where the point starts in the buffer.
     start: usize,
+    /// Where its measurement ends in the buffer.
+    measurement_end: usize,
+    /// Where its key ends in the buffer (the space before the fields), once a field is
+    /// written.
+    key_end: usize,
+    /// Whether a tag was written.
+    tagged: bool,
+    /// Whether a typed field was written (raw fields come from a checked batch).
+    typed: bool,
+    /// Whether the key has a space after an even run of backslashes (see
+    /// `escape::has_split_space`): the finished line is then checked for an open quote.
+    split_space: bool,
     /// Where the point is.
     section: Section,
     /// The first mistake, reported by `finish`.
@@ -176,6 +200,11 @@ impl<'w> PointWriter<'w> {
         Self {
             writer,
             start,
+            measurement_end: start,
+            key_end: start,
+            tagged: false,
+            typed: false,
+            split_space: false,
             section: Section::Key,
             error: None,
             done: false,
@@ -192,11 +221,14 @@ impl<'w> PointWriter<'w> {
 
     /// Appends a plain name, escaped; records `empty` if it is empty.
     #[inline]
-    fn name(&mut self, s: &[u8], escapes: &Escapes, empty: WriteErrorKind) {
+    fn name(&mut self, s: &[u8], place: &Place, empty: WriteErrorKind) {
         if s.is_empty() {
             self.fail(empty, s);
-        } else if escape::name(&mut self.writer.buf, s, escapes).is_err() {
-            self.fail(WriteErrorKind::NewlineInName, s);
+        } else {
+            match escape::name(&mut self.writer.buf, s, place) {
+                Ok(split) => self.split_space |= split,
+                Err(kind) => self.fail(kind, s),
+            }
         }
     }
 
@@ -205,6 +237,9 @@ impl<'w> PointWriter<'w> {
     fn raw(&mut self, s: &[u8], empty: WriteErrorKind) {
         if s.is_empty() {
             self.fail(empty, s);
+        }
+        if self.section == Section::Key {
+            self.split_space |= escape::has_split_space(s);
         }
         self.writer.buf.extend_from_slice(s);
     }
@@ -217,17 +252,18 @@ impl<'w> PointWriter<'w> {
             return false;
         }
         self.writer.buf.push(b',');
+        self.tagged = true;
         true
     }
 
     /// Adds a tag from plain text.
     pub fn tag(&mut self, key: &str, value: &str) -> &mut Self {
         if self.tag_separator(key.as_bytes()) {
-            self.name(key.as_bytes(), &escape::NAME, WriteErrorKind::EmptyTagKey);
+            self.name(key.as_bytes(), &escape::TAG, WriteErrorKind::EmptyTagKey);
             self.writer.buf.push(b'=');
             self.name(
                 value.as_bytes(),
-                &escape::NAME,
+                &escape::TAG,
                 WriteErrorKind::EmptyTagValue,
             );
         }
@@ -251,6 +287,7 @@ impl<'w> PointWriter<'w> {
     #[inline]
     pub fn tags_raw(&mut self, tags: &[u8]) -> &mut Self {
         if !tags.is_empty() && self.tag_separator(tags) {
+            self.split_space |= escape::has_split_space(tags);
             self.writer.buf.extend_from_slice(tags);
         }
         self
@@ -260,7 +297,10 @@ impl<'w> PointWriter<'w> {
     #[inline]
     fn field_separator(&mut self) {
         let sep = match self.section {
-            Section::Key => b' ',
+            Section::Key => {
+                self.key_end = self.writer.buf.len();
+                b' '
+            }
             Section::Fields => b',',
         };
         self.writer.buf.push(sep);
@@ -271,11 +311,16 @@ impl<'w> PointWriter<'w> {
     #[inline]
     fn field_key(&mut self, key: &str) {
         self.field_separator();
-        self.name(key.as_bytes(), &escape::NAME, WriteErrorKind::EmptyFieldKey);
+        self.typed = true;
+        self.name(
+            key.as_bytes(),
+            &escape::FIELD_KEY,
+            WriteErrorKind::EmptyFieldKey,
+        );
         if key == "time" {
             self.fail(WriteErrorKind::FieldNamedTime, key.as_bytes());
         }
-        if key.starts_with('\t') {
+        if key.starts_with(['\t', '\0']) {
             self.fail(WriteErrorKind::InvalidFieldKey, key.as_bytes());
         }
         self.writer.buf.push(b'=');
@@ -377,7 +422,7 @@ impl<'w> PointWriter<'w> {
         let mut run: Option<(usize, usize)> = None;
         while let Some((start, key_end, end)) = tags.next_span() {
             let name = |from: usize, to: usize| {
-                Escaped::new(raw.get(from..to).unwrap_or_default(), Context::Name)
+                Escaped::new(raw.get(from..to).unwrap_or_default(), Context::Tag)
             };
             if keep(name(start, key_end), name(key_end + 1, end)) {
                 run = Some((run.map_or(start, |(from, _)| from), end));
@@ -459,6 +504,9 @@ impl<'w> PointWriter<'w> {
         timestamp: &[u8],
     ) -> Result<(), WriteError> {
         self.done = true;
+        if self.error.is_none() && self.section == Section::Fields {
+            self.check_refusals();
+        }
         let error = match (self.error.take(), self.section, check) {
             (Some(e), _, _) => Some(e),
             (None, Section::Key, _) => Some(WriteError::new(
@@ -478,6 +526,47 @@ impl<'w> PointWriter<'w> {
         buf.push(b'\n');
         self.writer.points += 1;
         Ok(())
+    }
+}
+
+impl PointWriter<'_> {
+    /// Records what InfluxDB 1.x would refuse in the finished point: duplicate tag keys
+    /// or a tag key `time` (`scanKey`, `tsdb/shard.go`), two fields with the same key and
+    /// different types (the engine) when typed fields were written, and a line 1.x's
+    /// line splitter would end elsewhere (`scanLine`).
+    #[inline]
+    fn check_refusals(&mut self) {
+        let LineWriter { buf, scratch, .. } = &mut *self.writer;
+        if self.tagged {
+            let tags = buf
+                .get(self.measurement_end + 1..self.key_end)
+                .unwrap_or_default();
+            let (duplicate, time) = crate::scan::dup::check_tags(tags);
+            if duplicate || time {
+                let kind = if duplicate {
+                    WriteErrorKind::DuplicateTag
+                } else {
+                    WriteErrorKind::TagNamedTime
+                };
+                self.error = Some(WriteError::new(kind, tags));
+                return;
+            }
+        }
+        if self.typed {
+            let fields = buf.get(self.key_end + 1..).unwrap_or_default();
+            if fields.contains(&b',') && crate::scan::fields::conflicts(fields, scratch) {
+                self.error = Some(WriteError::new(WriteErrorKind::FieldTypeConflict, fields));
+                return;
+            }
+        }
+        if self.split_space {
+            let mut line = crate::scan::line::LineScan::default();
+            let point = buf.get(self.start..).unwrap_or_default();
+            line.feed(point);
+            if !line.ends_cleanly() {
+                self.error = Some(WriteError::new(WriteErrorKind::LineSplit, point));
+            }
+        }
     }
 }
 

@@ -63,6 +63,19 @@ pub struct ServerConfig {
     /// How long shutdown waits for in-flight requests before giving up on them.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
+    /// Accept `u` unsigned integer fields (`v=5u`) on HTTP and UDP. Off by default: a
+    /// stock InfluxDB 1.x answers `invalid number` for them, and an acknowledged line the
+    /// store refuses is lost. Turn it on when every output is InfluxDB 2.x (the
+    /// counterpart of Telegraf's `influx_uint_support`).
+    pub accept_unsigned: bool,
+}
+
+impl ServerConfig {
+    /// The line-protocol rules ingest applies: InfluxDB 1.x's, plus `u` integers when
+    /// `accept_unsigned` is set.
+    pub fn lineproto(&self) -> sluice_lineproto::Options {
+        sluice_lineproto::Options::v1().with_unsigned(self.accept_unsigned)
+    }
 }
 
 impl Default for ServerConfig {
@@ -72,6 +85,7 @@ impl Default for ServerConfig {
             max_body: ByteSize(32 * 1024 * 1024),
             tokens: Vec::new(),
             shutdown_timeout: Duration::from_secs(30),
+            accept_unsigned: false,
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub tokens: Tokens,
     /// `[server] max_body`.
     pub max_body: usize,
+    /// The line-protocol rules writes are checked against (`[server] accept_unsigned`).
+    pub lineproto: sluice_lineproto::Options,
     /// Forwarders' state, for `/health`.
     pub outputs: Arc<Vec<Arc<OutputHealth>>>,
     /// Where non-CREATE queries are proxied.

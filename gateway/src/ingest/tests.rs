@@ -35,6 +35,7 @@ fn harness(tokens: &[&str], max_body: usize, max_buffer: u64) -> Harness {
         pipeline,
         tokens: Tokens::new(tokens.iter().map(|t| (*t).to_owned()).collect()),
         max_body,
+        lineproto: sluice_lineproto::Options::v1(),
         outputs: Arc::new(Vec::new()),
         query_target: None,
         http: reqwest::Client::new(),

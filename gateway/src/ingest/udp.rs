@@ -9,7 +9,7 @@ use crate::chain::Resend;
 use crate::config::UdpConfig;
 use crate::pipeline::{AcceptError, Pipeline};
 use crate::telemetry::events::LinesDropped;
-use sluice_lineproto::Precision;
+use sluice_lineproto::{Options, Precision};
 use std::sync::Arc;
 use tokio::net::UdpSocket;
 use tokio_util::sync::CancellationToken;
@@ -27,11 +27,12 @@ pub struct UdpListener {
     socket: UdpSocket,
     context: Context,
     precision: Precision,
+    options: Options,
 }
 
 impl UdpListener {
-    /// Binds the configured address.
-    pub async fn bind(config: &UdpConfig) -> std::io::Result<Self> {
+    /// Binds the configured address; datagrams are checked against `options`.
+    pub async fn bind(config: &UdpConfig, options: Options) -> std::io::Result<Self> {
         let socket = UdpSocket::bind(config.bind).await?;
         Ok(Self {
             socket,
@@ -40,6 +41,7 @@ impl UdpListener {
                 rp: Some(config.rp.clone()).filter(|r| !r.is_empty()),
             },
             precision: Precision::from_v1(&config.precision).unwrap_or(Precision::Nanosecond),
+            options,
         })
     }
 
@@ -66,11 +68,11 @@ impl UdpListener {
             };
             let (len, source) = len;
             let mut gathered = Gathered::new(self.context.clone(), len);
-            gathered.add(&datagram[..len], self.precision);
+            gathered.add(&datagram[..len], self.precision, &self.options);
             // Gather what is already queued, without waiting.
             while gathered.points < BATCH_POINTS && gathered.builder.lines_len() < BATCH_BYTES {
                 match self.socket.try_recv_from(&mut datagram) {
-                    Ok((len, _)) => gathered.add(&datagram[..len], self.precision),
+                    Ok((len, _)) => gathered.add(&datagram[..len], self.precision, &self.options),
                     Err(_) => break,
                 }
             }
@@ -127,9 +129,14 @@ impl Gathered {
         }
     }
 
-    fn add(&mut self, payload: &[u8], precision: Precision) {
-        let s =
-            sluice_lineproto::canonicalize(payload, precision, now_ns(), self.builder.lines_mut());
+    fn add(&mut self, payload: &[u8], precision: Precision, options: &Options) {
+        let s = sluice_lineproto::canonicalize_with(
+            payload,
+            precision,
+            now_ns(),
+            options,
+            self.builder.lines_mut(),
+        );
         self.points += s.points;
         self.received += payload.len();
         self.dropped += s.dropped;

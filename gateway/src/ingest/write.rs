@@ -114,7 +114,7 @@ async fn ingest(
     body: Body,
 ) -> Result<(), IngestError> {
     let body = read_body(body, headers, state.max_body).await?;
-    let (batch, summary) = canonical_batch(context, &body, precision);
+    let (batch, summary) = canonical_batch(context, &body, precision, &state.lineproto);
     match state
         .pipeline
         .accept(batch, body.len(), origin, Resend::Possible)
@@ -138,13 +138,16 @@ async fn ingest(
     match summary.first_error {
         None => Ok(()),
         Some(first) => {
+            // InfluxDB 1.x reports what its store drops (a `time` tag or field) as a
+            // partial write, even when nothing was kept.
+            let partial = summary.points > 0 || first.kind.is_partial_write();
             let first = first.to_string();
             LinesDropped {
                 count: summary.dropped,
                 first_error: &first,
             }
             .emit(state.pipeline.metrics());
-            if summary.points == 0 {
+            if !partial {
                 Err(IngestError::Unparsable(first))
             } else {
                 Err(IngestError::Partial {

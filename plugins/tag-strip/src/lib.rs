@@ -380,12 +380,14 @@ mod tests {
                 0 => format!(",node=n{i}"),
                 1 => format!(",a=1,node=n{i},b=2"),
                 2 => ",a=1".to_owned(),
-                _ => format!(",node=n{i},node=again"),
+                // (Two `node` tags would be refused before any plugin: duplicate tags.)
+                _ => format!(",a=1,z=2,node=n{i}"),
             };
             input.push_str(&format!("m{tags} v={i}i {i}\n"));
             let kept = match i % 4 {
                 1 => ",a=1,b=2",
                 2 => ",a=1",
+                3 => ",a=1,z=2",
                 _ => "",
             };
             expected.push_str(&format!("m{kept} v={i}i {i}\n"));

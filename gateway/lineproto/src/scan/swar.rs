@@ -64,20 +64,6 @@ pub(crate) fn find(
     b.len()
 }
 
-/// Marks the bytes that may end a run of plain name bytes: a backslash, `,`, `=`, or a
-/// byte below `!` (space, LF, CR, tab, ...; callers skip those that do not matter).
-#[inline(always)]
-fn name_lanes(w: u64) -> u64 {
-    lt(w, b'!') | eq(w, b',') | eq(w, b'=') | eq(w, b'\\')
-}
-
-/// The first byte at or after `i` that may end a run of plain name bytes (see
-/// [`name_lanes`]), or `b.len()`.
-#[inline(always)]
-pub(crate) fn name_stop(b: &[u8], i: usize) -> usize {
-    find(b, i, name_lanes, |_, _| true)
-}
-
 /// The first quote or backslash at or after `i` (where a string may end), or `b.len()`.
 #[inline(always)]
 pub(crate) fn string_stop(b: &[u8], i: usize) -> usize {
@@ -152,6 +138,16 @@ pub(crate) fn decimal(b: &[u8], start: usize) -> (usize, Option<u64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Marks a backslash, `,`, `=`, or a byte below `!`.
+    fn name_lanes(w: u64) -> u64 {
+        lt(w, b'!') | eq(w, b',') | eq(w, b'=') | eq(w, b'\\')
+    }
+
+    /// The first byte at or after `i` that [`name_lanes`] marks.
+    fn name_stop(b: &[u8], i: usize) -> usize {
+        find(b, i, name_lanes, |_, _| true)
+    }
 
     #[test]
     fn finds_the_first_stop_in_and_after_a_word() {

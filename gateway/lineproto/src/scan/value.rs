@@ -1,140 +1,171 @@
-//! Field values: strings, numbers and booleans, checked the way InfluxDB 1.x checks them.
+//! Field values: numbers and booleans as 1.x checks them (`scanNumber`, `scanBoolean`
+//! in `models/points.go`), and the type 1.x gives a value when it stores it
+//! (`point.Next`, the field iterator).
 
-use super::{at_line_end, swar};
-use crate::error::ErrorKind;
+use super::Stop;
+use super::input::Input;
+use crate::error::{ErrorKind, Quote};
 
-/// Digits of the largest `i64`; shorter integers cannot overflow.
-const I64_SAFE_DIGITS: usize = 18;
-/// Digits of the largest `u64`; shorter integers cannot overflow.
-const U64_SAFE_DIGITS: usize = 19;
-/// Floats at least this long are parsed to check their range (as InfluxDB does).
+/// Integers at least this long (sign included) are parsed to check their range
+/// (`maxInt64Digits`).
+const INT_CHECK_LEN: usize = 19;
+/// Unsigned integers at least this long are parsed to check their range
+/// (`maxUint64Digits`).
+const UINT_CHECK_LEN: usize = 20;
+/// Floats at least this long are parsed to check their range (`maxFloat64Digits`).
 const FLOAT_CHECK_LEN: usize = 25;
 
-/// Whether a value ends at `i`: a comma, a space or the line end.
-#[inline(always)]
-fn at_value_end(b: &[u8], i: usize) -> bool {
-    match b.get(i) {
-        None | Some(b',' | b' ' | b'\n') => true,
-        Some(b'\r') => at_line_end(b, i),
-        Some(_) => false,
+/// The type of a field value, as 1.x reads it from the value's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldType {
+    /// `1`, `1.5`, `1e9`.
+    Float,
+    /// `1i`.
+    Integer,
+    /// `1u`.
+    Unsigned,
+    /// `"…"`, and anything that starts with a quote.
+    String,
+    /// Anything else.
+    Boolean,
+}
+
+impl FieldType {
+    /// The type 1.x gives the value `raw` (as `walkFields` splits it; `point.Next`): a
+    /// quote first makes a string; a digit, `-`, `.`, `n`, `N`, `i`, `I` or `u` first
+    /// makes a number, typed by its last byte; anything else is a boolean. `None` for an
+    /// empty value.
+    pub(crate) fn of(raw: &[u8]) -> Option<Self> {
+        let first = *raw.first()?;
+        Some(match first {
+            b'"' => Self::String,
+            b'0'..=b'9' | b'-' | b'.' | b'n' | b'N' | b'i' | b'I' | b'u' => match raw.last() {
+                Some(b'i') => Self::Integer,
+                Some(b'u') => Self::Unsigned,
+                _ => Self::Float,
+            },
+            _ => Self::Boolean,
+        })
     }
 }
 
-/// Checks a field value on its own (as the view reads it): `Ok` when it is valid.
-pub(crate) fn check_value(raw: &[u8]) -> Result<(), ErrorKind> {
-    match field_value(raw, 0, &mut 0)? {
-        end if end == raw.len() => Ok(()),
-        _ => Err(ErrorKind::InvalidFieldFormat),
+/// Whether 1.x's storage engine reads the value `raw` (as `walkFields` splits it) as the
+/// type `ty` it gave it (`point.IntegerValue` and friends: Go's `strconv.ParseInt`,
+/// `ParseUint`, `ParseFloat`, `ParseBool`; a string needs its two quotes or the engine
+/// panics). Values the parser checked always are; this is for field sets that the
+/// parser and the field splitter read differently.
+pub(crate) fn storable(raw: &[u8], ty: FieldType) -> bool {
+    let number = raw.get(..raw.len().saturating_sub(1)).unwrap_or_default();
+    match ty {
+        FieldType::String => raw.len() >= 2,
+        FieldType::Integer => {
+            let digits = match number.split_first() {
+                Some((b'+' | b'-', rest)) => rest,
+                _ => number,
+            };
+            !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) && fits_i64(number)
+        }
+        FieldType::Unsigned => parse_u64(number).is_some(),
+        FieldType::Float => std::str::from_utf8(raw)
+            .ok()
+            .is_some_and(|s| s.parse::<f64>().is_ok()),
+        FieldType::Boolean => matches!(
+            raw,
+            b"1" | b"t"
+                | b"T"
+                | b"TRUE"
+                | b"true"
+                | b"True"
+                | b"0"
+                | b"f"
+                | b"F"
+                | b"FALSE"
+                | b"false"
+                | b"False"
+        ),
     }
 }
 
-/// Checks the field value at `i` (just past `=`); returns its end. Counts line feeds
-/// inside a string value in `newlines`.
+/// Checks the number that starts at `start` (a digit, `.`, `-`, `n` or `N`); returns its
+/// end (`scanNumber`). `u` integers are refused unless `unsigned` (1.x's default build
+/// refuses them: `enableUint64Support`).
 #[inline]
-pub(super) fn field_value(b: &[u8], i: usize, newlines: &mut usize) -> Result<usize, ErrorKind> {
-    match b.get(i) {
-        Some(b'"') => string(b, i + 1, newlines),
-        Some(b'0'..=b'9' | b'.' | b'-') => number(b, i),
-        Some(b't' | b'T' | b'f' | b'F') => boolean(b, i),
-        Some(b'n' | b'N') => Err(ErrorKind::InvalidNumber),
-        _ if at_value_end(b, i) => Err(ErrorKind::MissingFieldValue),
-        _ => Err(ErrorKind::InvalidBoolean),
-    }
-}
-
-/// Scans a quoted string's body from `i` (past the opening quote) to past its closing
-/// quote, which must end the value.
-fn string(b: &[u8], mut i: usize, newlines: &mut usize) -> Result<usize, ErrorKind> {
-    let body = i;
-    loop {
-        i = swar::string_stop(b, i);
-        match b.get(i) {
-            None => return Err(ErrorKind::UnbalancedQuotes),
-            Some(b'"') => break,
-            Some(_) => i += 2,
-        }
-    }
-    let text = b.get(body..i).unwrap_or_default();
-    *newlines += text.iter().filter(|&&c| c == b'\n').count();
-    i += 1;
-    if at_value_end(b, i) {
-        Ok(i)
-    } else {
-        Err(ErrorKind::InvalidFieldFormat)
-    }
-}
-
-/// Index of the first non-digit at or after `i`.
-#[inline(always)]
-fn skip_digits(b: &[u8], i: usize) -> usize {
-    let rest = b.get(i..).unwrap_or_default();
-    i + rest.iter().take_while(|c| c.is_ascii_digit()).count()
-}
-
-/// Checks a float (`1`, `-1.5`, `.5`, `1.`, `1e9`, `-1.5E-3`), `i` integer or `u`
-/// unsigned integer at `start`; returns its end.
-fn number(b: &[u8], start: usize) -> Result<usize, ErrorKind> {
-    let negative = b.get(start) == Some(&b'-');
-    let int_start = start + usize::from(negative);
-    let mut i = skip_digits(b, int_start);
-    let int_digits = i - int_start;
-    let mut frac_digits = 0;
-    match b.get(i) {
-        Some(b'i') if int_digits > 0 && at_value_end(b, i + 1) => {
-            if int_digits > I64_SAFE_DIGITS && !fits_i64(b.get(start..i).unwrap_or_default()) {
-                return Err(ErrorKind::IntegerOutOfRange);
-            }
-            return Ok(i + 1);
-        }
-        Some(b'u') if int_digits > 0 && !negative && at_value_end(b, i + 1) => {
-            let digits = b.get(int_start..i).unwrap_or_default();
-            if int_digits > U64_SAFE_DIGITS && parse_u64(digits).is_none() {
-                return Err(ErrorKind::UnsignedOutOfRange);
-            }
-            return Ok(i + 1);
-        }
-        Some(b'.') => {
-            let frac_start = i + 1;
-            i = skip_digits(b, frac_start);
-            frac_digits = i - frac_start;
-        }
-        _ => {}
-    }
-    if int_digits + frac_digits == 0 {
-        return Err(ErrorKind::InvalidNumber);
-    }
-    let mut scientific = false;
-    if let Some(b'e' | b'E') = b.get(i) {
+pub(super) fn number(inp: &Input<'_>, start: usize, unsigned: bool) -> Result<usize, Stop> {
+    let b = inp.b;
+    let mut i = start;
+    let negative = b.get(i) == Some(&b'-');
+    if negative {
         i += 1;
-        if let Some(b'+' | b'-') = b.get(i) {
+        if inp.at_end(i) {
+            return Err(ErrorKind::InvalidNumber.into());
+        }
+    }
+    let (mut int, mut uint, mut decimal, mut scientific) = (false, false, false, false);
+    loop {
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
             i += 1;
         }
-        let exp_start = i;
-        i = skip_digits(b, i);
-        if i == exp_start {
-            return Err(ErrorKind::InvalidNumber);
+        if inp.at_end(i) {
+            break;
         }
-        scientific = true;
+        match b.get(i).copied().unwrap_or_default() {
+            b',' | b' ' => break,
+            b'i' if i > start && !(int || uint) => int = true,
+            b'u' if i > start && !(int || uint) => uint = true,
+            b'.' if !decimal => decimal = true,
+            b'e' | b'E' if i > start => scientific = true,
+            b'+' | b'-' if matches!(b.get(i - 1), Some(b'e' | b'E')) => {}
+            _ => return Err(ErrorKind::InvalidNumber.into()),
+        }
+        i += 1;
     }
-    if !at_value_end(b, i) {
-        return Err(ErrorKind::InvalidNumber);
+    if (int || uint) && (decimal || scientific) {
+        return Err(ErrorKind::InvalidNumber.into());
     }
-    if (scientific || i - start >= FLOAT_CHECK_LEN) && !finite_float(b.get(start..i)) {
-        return Err(ErrorKind::InvalidFloat);
+    let digits = i - start - usize::from(int) - usize::from(decimal) - usize::from(negative);
+    if digits == 0 {
+        return Err(ErrorKind::InvalidNumber.into());
+    }
+    let last = b.get(i - 1).copied();
+    if int {
+        let text = b.get(start..i - 1).unwrap_or_default();
+        if last != Some(b'i') {
+            return Err(ErrorKind::InvalidNumber.into());
+        }
+        if text.len() >= INT_CHECK_LEN && !fits_i64(text) {
+            return Err(ErrorKind::IntegerOutOfRange(Quote::new(text)).into());
+        }
+    } else if uint {
+        let text = b.get(start..i - 1).unwrap_or_default();
+        if !unsigned || last != Some(b'u') || negative {
+            return Err(ErrorKind::InvalidNumber.into());
+        }
+        if text.len() >= UINT_CHECK_LEN && parse_u64(text).is_none() {
+            return Err(ErrorKind::UnsignedOutOfRange(Quote::new(text)).into());
+        }
+    } else {
+        let text = b.get(start..i);
+        if (scientific || i - start >= FLOAT_CHECK_LEN) && !finite_float(text) {
+            return Err(ErrorKind::InvalidFloat.into());
+        }
     }
     Ok(i)
 }
 
-/// Whether optionally negative decimal digits fit an `i64`.
+/// Whether decimal digits with an optional sign fit an `i64`.
 fn fits_i64(text: &[u8]) -> bool {
     match text.split_first() {
         Some((b'-', digits)) => parse_u64(digits).is_some_and(|v| v <= i64::MIN.unsigned_abs()),
+        Some((b'+', digits)) => parse_u64(digits).is_some_and(|v| v <= i64::MAX.unsigned_abs()),
         _ => parse_u64(text).is_some_and(|v| v <= i64::MAX.unsigned_abs()),
     }
 }
 
 /// Parses decimal digits, `None` when they overflow a `u64` (or are not all digits).
 fn parse_u64(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
     digits.iter().try_fold(0u64, |v, &c| {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
@@ -144,24 +175,52 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
     })
 }
 
-/// Whether a syntactically valid float is finite.
+/// Whether a float's text parses (Go's `strconv.ParseFloat` and Rust's `f64` parser take
+/// the same decimal syntax) to a finite value.
 fn finite_float(text: Option<&[u8]>) -> bool {
     text.and_then(|t| std::str::from_utf8(t).ok())
         .and_then(|s| s.parse::<f64>().ok())
         .is_some_and(f64::is_finite)
 }
 
-/// Checks a boolean at `start`; returns its end.
-fn boolean(b: &[u8], start: usize) -> Result<usize, ErrorKind> {
-    let mut end = start;
-    while !at_value_end(b, end) {
-        end += 1;
+/// Checks the boolean that starts at `start`; returns its end (`scanBoolean`): `t`,
+/// `T`, `true`, `True`, `TRUE`, and the same for false, up to a `,` or space.
+#[inline]
+pub(super) fn boolean(inp: &Input<'_>, start: usize) -> Result<usize, Stop> {
+    let b = inp.b;
+    if !matches!(b.get(start), Some(b't' | b'T' | b'f' | b'F')) {
+        return Err(ErrorKind::InvalidBoolean.into());
     }
-    match b.get(start..end) {
+    let mut i = start + 1;
+    while !inp.at_end(i) && !matches!(b.get(i), Some(b',' | b' ')) {
+        i += 1;
+    }
+    match b.get(start..i) {
         Some(
             b"t" | b"T" | b"true" | b"True" | b"TRUE" | b"f" | b"F" | b"false" | b"False"
             | b"FALSE",
-        ) => Ok(end),
-        _ => Err(ErrorKind::InvalidBoolean),
+        ) => Ok(i),
+        _ => Err(ErrorKind::InvalidBoolean.into()),
+    }
+}
+
+/// Checks a field value on its own, as the view reads it from a canonical line
+/// (unsigned integers allowed); returns its type.
+pub(crate) fn check_value(raw: &[u8]) -> Result<FieldType, ErrorKind> {
+    let inp = Input::exact(raw, raw.len());
+    let end = match raw.first() {
+        None => return Err(ErrorKind::MissingFieldValue),
+        // 1.x keeps the bytes between the first and the last as the string, whatever
+        // they are (`point.StringValue`).
+        Some(b'"') if raw.len() >= 2 => return Ok(FieldType::String),
+        Some(b'"') => return Err(ErrorKind::UnbalancedQuotes),
+        Some(b'0'..=b'9' | b'.' | b'-' | b'n' | b'N') => number(&inp, 0, true),
+        Some(_) => boolean(&inp, 0),
+    };
+    match end {
+        Ok(end) if end == raw.len() => FieldType::of(raw).ok_or(ErrorKind::MissingFieldValue),
+        Ok(_) => Err(ErrorKind::InvalidFieldFormat),
+        Err(Stop::Bad(kind)) => Err(kind),
+        Err(Stop::Retry) => Err(ErrorKind::InvalidFieldFormat),
     }
 }

@@ -1,4 +1,8 @@
 //! Text as written in line protocol, escapes included, read without copying.
+//!
+//! The escapes are InfluxDB 1.x's, which differ by place (`models/points.go`,
+//! `pkg/escape`): a backslash is dropped before the bytes its place escapes and kept
+//! everywhere else, `\\` included (1.x never unescapes a backslash in a name).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -6,11 +10,13 @@ use std::fmt;
 /// Which escapes apply to a piece of text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Context {
-    /// A measurement: `\,` `\ ` `\\`.
+    /// A measurement: `\,` `\"` `\ ` `\=` (`point.Name`, `escape.Unescape`).
     Measurement,
-    /// A tag key or value, or a field key: `\,` `\=` `\ ` `\\`.
-    Name,
-    /// The inside of a string field value: `\"` `\\`.
+    /// A tag key or value: `\,` `\ ` `\=` (`unescapeTag`).
+    Tag,
+    /// A field key: `\,` `\"` `\ ` `\=` (the field iterator, `escape.AppendUnescaped`).
+    FieldKey,
+    /// The inside of a string field value: `\"` `\\` (`unescapeStringField`).
     Str,
 }
 
@@ -19,16 +25,22 @@ impl Context {
     #[inline]
     fn unescapes(self, c: u8) -> bool {
         match self {
-            Self::Measurement => matches!(c, b',' | b' ' | b'\\'),
-            Self::Name => matches!(c, b',' | b'=' | b' ' | b'\\'),
+            Self::Measurement | Self::FieldKey => matches!(c, b',' | b'"' | b' ' | b'='),
+            Self::Tag => matches!(c, b',' | b' ' | b'='),
             Self::Str => matches!(c, b'"' | b'\\'),
         }
     }
 }
 
+/// The unescaped bytes of `raw` in `context`, one by one.
+#[inline]
+pub(crate) fn unescaped(raw: &[u8], context: Context) -> UnescapedBytes<'_> {
+    UnescapedBytes { rest: raw, context }
+}
+
 /// A measurement, tag key or value, field key or string field value as written in the
-/// batch, escapes included. A backslash before a byte that needs no escape in its place
-/// is kept, as InfluxDB keeps it.
+/// batch, escapes included. A backslash before a byte that its place does not escape is
+/// kept, as InfluxDB 1.x keeps it: `a\\b` in a tag is two backslashes.
 ///
 /// Compares equal to a `&str` when its unescaped text is that string, without allocating.
 #[derive(Clone, Copy)]

@@ -1,8 +1,8 @@
 //! The fields of a point and their typed values.
 
 use super::escaped::{Context, Escaped};
-use super::tags::{escaped, find_unescaped};
-use crate::scan::swar;
+use crate::scan::fields::{key_end, value_end};
+use crate::scan::{FieldType, check_value};
 use std::ops::Range;
 
 /// A field value, typed.
@@ -21,16 +21,19 @@ pub enum FieldValue<'a> {
 }
 
 impl<'a> FieldValue<'a> {
-    /// Reads a value as written, `None` if it is not valid line protocol.
+    /// Reads a value as written, `None` if it is not valid line protocol. A string is
+    /// what 1.x reads: the bytes between the first and the last byte of the value (1.x
+    /// keeps bytes after a closing quote in the value: `"a"x` is the string `a"`).
     fn parse(raw: &'a [u8]) -> Option<Self> {
-        crate::scan::check_value(raw).ok()?;
-        Some(match raw {
-            [b'"', inner @ .., b'"'] => Self::String(Escaped::new(inner, Context::Str)),
-            [b't' | b'T', ..] => Self::Boolean(true),
-            [b'f' | b'F', ..] => Self::Boolean(false),
-            [digits @ .., b'i'] => Self::Integer(parse_i64(digits)),
-            [digits @ .., b'u'] => Self::UInteger(parse_u64(digits)),
-            _ => Self::Float(parse_f64(raw)),
+        Some(match check_value(raw).ok()? {
+            FieldType::String => {
+                let inner = raw.get(1..raw.len() - 1).unwrap_or_default();
+                Self::String(Escaped::new(inner, Context::Str))
+            }
+            FieldType::Boolean => Self::Boolean(matches!(raw.first(), Some(b't' | b'T'))),
+            FieldType::Integer => Self::Integer(parse_i64(raw.get(..raw.len() - 1)?)),
+            FieldType::Unsigned => Self::UInteger(parse_u64(raw.get(..raw.len() - 1)?)),
+            FieldType::Float => Self::Float(parse_f64(raw)),
         })
     }
 
@@ -85,7 +88,7 @@ pub struct Field<'a> {
 impl<'a> Field<'a> {
     /// The key.
     pub fn key(&self) -> Escaped<'a> {
-        Escaped::new(self.key, Context::Name)
+        Escaped::new(self.key, Context::FieldKey)
     }
 
     /// The value, typed: checked and parsed on each call, so that iterating fields to
@@ -116,27 +119,18 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Index just past the closing quote of the string that opens at `s[0]` (or `s.len()`).
-#[inline]
-fn string_end(s: &[u8]) -> usize {
-    let body = s.get(1..).unwrap_or_default();
-    (2 + swar::find(body, 0, |w| swar::eq(w, b'"'), |q, _| !escaped(body, q))).min(s.len())
-}
-
 impl<'a> Fields<'a> {
-    /// The next field and its end offset in the field set (its `,` or the set's end).
+    /// The next field and its end offset in the field set (its `,` or the set's end),
+    /// split as 1.x stores fields (`walkFields`): the key up to the first `=` that no
+    /// backslash precedes, the value up to the first `,` outside quotes.
     #[inline]
     pub(crate) fn next_with_end(&mut self) -> Option<(Field<'a>, usize)> {
         let raw = self.raw;
         let rest = raw.get(self.pos..).filter(|r| !r.is_empty())?;
-        let eq = find_unescaped(rest, b'=').min(rest.len());
+        let eq = key_end(rest).min(rest.len());
         let (key, after) = rest.split_at(eq);
         let value = after.get(1..).unwrap_or_default();
-        let value_len = match value.first() {
-            Some(b'"') => string_end(value),
-            _ => swar::find(value, 0, |w| swar::eq(w, b','), |_, _| true),
-        };
-        let raw_value = value.get(..value_len).unwrap_or(value);
+        let raw_value = value.get(..value_end(value)).unwrap_or(value);
         let end = self.pos + key.len() + 1 + raw_value.len();
         self.pos = end + 1;
         Some((Field { key, raw_value }, end.min(raw.len())))

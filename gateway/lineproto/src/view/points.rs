@@ -83,7 +83,7 @@ impl<'a> Points<'a> {
                 Ok(Point::new(b, start, &s))
             }
             Err(kind) => {
-                let end = scan::rejected_line_end(b, start);
+                let end = scan::block_end(b, start);
                 let text = b.get(start..end).unwrap_or_default();
                 self.pos = end + 1;
                 self.line += 1 + text.iter().filter(|&&c| c == b'\n').count();

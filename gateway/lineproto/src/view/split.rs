@@ -5,12 +5,18 @@
 //! an unescaped space before a canonical nanosecond timestamp, and the line feed right
 //! after it. Tags and field values are read leniently later (see [`Field::value`]).
 //!
+//! Sections are found with InfluxDB 1.x's rules (see the scanner), so that a plugin reads
+//! a line as 1.x will: in the key a separator is escaped when the byte before it is a
+//! backslash; in the field set a backslash takes the next byte along, and a quote opens a
+//! string only where a value is expected; a line feed after an odd run of backslashes does
+//! not end the line.
+//!
 //! [`Field::value`]: super::Field::value
 
 use super::error::ViewErrorKind;
 use crate::error::ErrorKind;
-use crate::scan::is_canonical_timestamp;
 use crate::scan::swar::{self, eq, lt};
+use crate::scan::{is_canonical_timestamp, odd_backslashes_before};
 
 /// Where the sections of a line are (absolute offsets).
 #[derive(Debug, Clone, Copy)]
@@ -27,12 +33,32 @@ pub(super) struct Split {
     pub(super) newlines: usize,
 }
 
-/// Whether the byte at `i` is escaped: an odd run of backslashes before it, after `from`.
-#[inline]
-fn escaped(b: &[u8], from: usize, i: usize) -> bool {
-    let before = b.get(from..i).unwrap_or_default();
-    before.last() == Some(&b'\\')
-        && before.iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
+/// Marks bytes that may end a name in a key: `,` and bytes below `!` (space, LF; and
+/// false hits).
+#[inline(always)]
+fn key_lanes(w: u64) -> u64 {
+    lt(w, b'!') | eq(w, b',')
+}
+
+/// The first byte at or after `i` that ends a name in the key as 1.x's parser reads it:
+/// a `,` (if `comma`) or a space whose byte before is not a backslash; or a line feed
+/// that no odd run of backslashes escapes (an error: the line ends inside its key).
+/// Escaped line feeds are counted in `newlines`.
+#[inline(always)]
+fn key_stop(b: &[u8], i: usize, comma: bool, newlines: &mut usize) -> usize {
+    swar::find(b, i, key_lanes, |i, c| {
+        let escaped = b.get(i.wrapping_sub(1)) == Some(&b'\\');
+        match c {
+            b',' => comma && !escaped,
+            b' ' => !escaped,
+            b'\n' if escaped && odd_backslashes_before(b, i) => {
+                *newlines += 1;
+                false
+            }
+            b'\n' => true,
+            _ => false,
+        }
+    })
 }
 
 /// Splits the line at `start` (not empty). With `TRUST`, the timestamp is taken as
@@ -44,54 +70,29 @@ pub(super) fn split<const TRUST: bool>(b: &[u8], start: usize) -> Result<Split, 
     use ErrorKind::*;
     let syntax = ViewErrorKind::Syntax;
     match b.get(start) {
-        Some(b'#' | b' ' | b'\t') => return Err(ViewErrorKind::NotCanonical),
+        Some(b'#' | b' ' | b'\t' | 0) => return Err(ViewErrorKind::NotCanonical),
         Some(b',') => return Err(syntax(MissingMeasurement)),
         _ => {}
     }
-    // Measurement: up to the first unescaped comma or space; then the key, up to the
-    // first unescaped space. A line feed before either ends the line too early.
-    let unescaped = |i: usize, c: u8| match c {
-        b',' | b' ' => !escaped(b, start, i),
-        b'\n' => true,
-        _ => false,
-    };
-    let measurement_end = swar::find(b, start, |w| lt(w, b'!') | eq(w, b','), unescaped);
+    let mut newlines = 0;
+    // Measurement: up to the first unescaped comma or space after its first byte; then
+    // the key, up to the first unescaped space.
+    let measurement_end = key_stop(b, start + 1, true, &mut newlines);
     let key_end = match b.get(measurement_end) {
         Some(b' ') => measurement_end,
-        Some(b',') => swar::find(
-            b,
-            measurement_end,
-            |w| lt(w, b'!'),
-            |i, c| c != b',' && unescaped(i, c),
-        ),
+        Some(b',') => key_stop(b, measurement_end + 1, false, &mut newlines),
         _ => return Err(syntax(MissingFields)),
     };
     if b.get(key_end) != Some(&b' ') {
         return Err(syntax(MissingFields));
     }
-    // Fields: up to the first unescaped space outside a string value.
     let fields_start = key_end + 1;
-    let mut newlines = 0;
-    let mut i = fields_start;
-    let fields_end = loop {
-        // `lt(w, b'#')` marks quotes, spaces and line feeds (and `!`, control bytes).
-        i = swar::find(
-            b,
-            i,
-            |w| lt(w, b'#'),
-            |i, c| match c {
-                b'"' => opens_string(b, fields_start, i),
-                b' ' => !escaped(b, fields_start, i),
-                b'\n' => true,
-                _ => false,
-            },
-        );
-        match b.get(i) {
-            Some(b' ') => break i,
-            Some(b'"') => i = string_end(b, i + 1, &mut newlines)?,
-            _ => return Err(ViewErrorKind::MissingTimestamp),
-        }
-    };
+    match b.get(fields_start) {
+        Some(b' ' | b'\t' | 0) => return Err(ViewErrorKind::NotCanonical),
+        Some(b'=') => return Err(syntax(MissingFieldKey)),
+        _ => {}
+    }
+    let fields_end = fields_end(b, fields_start, &mut newlines)?;
     if fields_end == fields_start {
         return Err(syntax(MissingFields));
     }
@@ -144,19 +145,90 @@ pub(super) fn timestamp(negative: bool, magnitude: Option<u64>) -> Option<i64> {
     }
 }
 
-/// Whether the quote at `i` opens a string value: it follows an unescaped `=`.
-#[inline]
-fn opens_string(b: &[u8], fields_start: usize, i: usize) -> bool {
-    i > fields_start && b.get(i - 1) == Some(&b'=') && !escaped(b, fields_start, i - 1)
+/// Marks bytes that matter in a field set outside strings: `\`, `"`, space, LF (and
+/// `!`, control bytes: false hits).
+#[inline(always)]
+fn field_lanes(w: u64) -> u64 {
+    lt(w, b'#') | eq(w, b'\\')
 }
 
-/// Index past the closing quote of the string whose body starts at `i`.
+/// The end of the field set that starts at `start`: the first space outside strings that
+/// no backslash takes along (1.x's `scanFields`, on a line it has checked already). A
+/// quote opens a string only where a value is expected: when more `=` than `,` came
+/// before it outside strings (counted only at quotes, over the bytes since the last
+/// count). Line feeds inside strings or escaped are counted in `newlines`.
+#[inline(always)]
+fn fields_end(b: &[u8], start: usize, newlines: &mut usize) -> Result<usize, ViewErrorKind> {
+    let (mut equals, mut commas, mut counted) = (0usize, 0usize, start);
+    let mut i = start;
+    loop {
+        i = swar::find(b, i, field_lanes, |_, c| {
+            matches!(c, b'\\' | b'"' | b' ' | b'\n')
+        });
+        match b.get(i) {
+            None | Some(b'\n') => return Err(ViewErrorKind::MissingTimestamp),
+            Some(b' ') => return Ok(i),
+            Some(b'\\') => {
+                // The escaped byte is not a separator: count up to the backslash only.
+                count_separators(b, counted, i, &mut equals, &mut commas);
+                if b.get(i + 1) == Some(&b'\n') {
+                    *newlines += 1;
+                }
+                i += 2;
+                counted = i;
+            }
+            Some(_) => {
+                // A quote.
+                count_separators(b, counted, i, &mut equals, &mut commas);
+                i += 1;
+                counted = i;
+                if equals > commas {
+                    i = string_end(b, i, newlines)?;
+                    counted = i;
+                }
+            }
+        }
+    }
+}
+
+/// Adds the `=` and `,` of `b[from..to]` (no backslash among them) to the counts.
+#[inline]
+fn count_separators(b: &[u8], from: usize, to: usize, equals: &mut usize, commas: &mut usize) {
+    let part = b.get(from..to).unwrap_or_default();
+    let mut words = part.chunks_exact(8);
+    for w in words.by_ref() {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(w);
+        let w = u64::from_le_bytes(bytes);
+        *equals += eq_exact(w, b'=').count_ones() as usize;
+        *commas += eq_exact(w, b',').count_ones() as usize;
+    }
+    for &c in words.remainder() {
+        *equals += usize::from(c == b'=');
+        *commas += usize::from(c == b',');
+    }
+}
+
+/// Marks exactly the bytes of `w` equal to `c` (`0x80` in each).
+#[inline(always)]
+fn eq_exact(w: u64, c: u8) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let x = w ^ (u64::from(c) * 0x0101_0101_0101_0101);
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
+/// Index past the closing quote of the string whose body starts at `i` (a backslash
+/// takes the next byte along).
 #[inline]
 fn string_end(b: &[u8], mut i: usize, newlines: &mut usize) -> Result<usize, ViewErrorKind> {
     let body = i;
-    i = swar::find(b, i, |w| eq(w, b'"'), |q, _| !escaped(b, body, q));
-    if i >= b.len() {
-        return Err(ViewErrorKind::Syntax(ErrorKind::UnbalancedQuotes));
+    loop {
+        i = swar::string_stop(b, i);
+        match b.get(i) {
+            None => return Err(ViewErrorKind::Syntax(ErrorKind::UnbalancedQuotes)),
+            Some(b'"') => break,
+            Some(_) => i += 2,
+        }
     }
     let text = b.get(body..i).unwrap_or_default();
     *newlines += text.iter().filter(|&&c| c == b'\n').count();

@@ -4,25 +4,19 @@ use super::escaped::{Context, Escaped};
 use crate::scan::swar;
 use std::ops::Range;
 
-/// Index of the first `sep` in `s` that no backslash escapes (or `s.len()`).
-#[inline]
-pub(super) fn find_unescaped(s: &[u8], sep: u8) -> usize {
-    swar::find(s, 0, |w| swar::eq(w, sep), |i, _| !escaped(s, i))
-}
-
-/// Whether `s[i]` is escaped: an odd run of backslashes before it.
+/// Whether `s[i]` is escaped in a key (measurement, tags): the byte before it is a
+/// backslash, however many backslashes precede it (1.x's `scanTagsValue`, `scanTo`).
 #[inline]
 pub(super) fn escaped(s: &[u8], i: usize) -> bool {
-    let before = s.get(..i).unwrap_or_default();
-    before.last() == Some(&b'\\')
-        && before.iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
+    i > 0 && s.get(i - 1) == Some(&b'\\')
 }
 
 /// Whether a name needs no unescaping to be compared: raw bytes equal it exactly when
 /// the unescaped text does.
 #[inline]
 pub(super) fn is_plain_name(s: &[u8]) -> bool {
-    !s.iter().any(|&c| matches!(c, b',' | b'=' | b' ' | b'\\'))
+    !s.iter()
+        .any(|&c| matches!(c, b',' | b'=' | b' ' | b'"' | b'\\'))
 }
 
 /// Iterator over `(key, value)` of a point's tags, in the order written.
@@ -140,8 +134,8 @@ impl<'a> Tags<'a> {
         let key = self.raw.get(start..key_end).unwrap_or_default();
         let value = self.raw.get(key_end + 1..end).unwrap_or_default();
         Some((
-            Escaped::new(key, Context::Name),
-            Escaped::new(value, Context::Name),
+            Escaped::new(key, Context::Tag),
+            Escaped::new(value, Context::Tag),
             start..end.min(self.raw.len()),
         ))
     }
@@ -155,11 +149,11 @@ impl<'a> Tags<'a> {
             let found = if plain {
                 name == key
             } else {
-                Escaped::new(name, Context::Name).eq_bytes(key)
+                Escaped::new(name, Context::Tag).eq_bytes(key)
             };
             if found {
                 let value = self.raw.get(key_end + 1..end).unwrap_or_default();
-                return Some(Escaped::new(value, Context::Name));
+                return Some(Escaped::new(value, Context::Tag));
             }
         }
         None

@@ -86,18 +86,53 @@ fn reads_every_value_type() {
 
 #[test]
 fn unescapes_names_in_their_context() {
-    let batch = br"m\ x\,y\=,t\ k\,\=\\=v\ a\,\=\q f\ k\,\=\\=1 5";
+    // As 1.x reads them: a measurement and a field key unescape `,` `"` space `=`
+    // (`escape.Unescape`), a tag only `,` space `=` (`unescapeTag`); a backslash before
+    // anything else stays, another backslash included.
+    let batch = br#"m\ x\,y\=\"z,t\ k\,\=\"=v\ a\,\=\"\q,u=a\\b f\ k\,\=\"\q=1 5"#;
     let p = one(batch);
-    // `\=` is not an escape in a measurement: it stays.
-    assert_eq!(p.measurement(), r"m x,y\=");
-    assert_eq!(p.measurement().as_raw(), br"m\ x\,y\=");
-    let (k, v) = p.tags().next().unwrap();
-    assert_eq!(k, r"t k,=\");
-    assert_eq!(v, r"v a,=\q", "a backslash before a plain byte stays");
-    assert_eq!(p.tag(r"t k,=\").unwrap().as_raw(), br"v\ a\,\=\q");
+    assert_eq!(p.measurement(), r#"m x,y="z"#);
+    assert_eq!(p.measurement().as_raw(), br#"m\ x\,y\=\"z"#);
+    let tags: Vec<_> = p.tags().collect();
+    let (k, v) = tags[0];
+    assert_eq!(k, r#"t k,=\""#);
+    assert_eq!(v, r#"v a,=\"\q"#, "a backslash before a plain byte stays");
+    assert_eq!(p.tag(r#"t k,=\""#).unwrap().as_raw(), br#"v\ a\,\=\"\q"#);
+    assert_eq!(tags[1].1, r"a\\b", "1.x never unescapes a backslash");
     let f = p.fields().next().unwrap();
-    assert_eq!(f.key(), r"f k,=\");
-    assert_eq!(p.field(r"f k,=\"), Some(FieldValue::Float(1.0)));
+    assert_eq!(f.key(), r#"f k,="\q"#);
+    assert_eq!(p.field(r#"f k,="\q"#), Some(FieldValue::Float(1.0)));
+}
+
+#[test]
+fn reads_lines_as_influxdb_1x_splits_them() {
+    // The byte before a separator in the key decides: `\\ ` is an escaped space.
+    let p = one(br"m\\ x,t=a\\ b v=1 5");
+    assert_eq!(p.measurement().as_raw(), br"m\\ x");
+    assert_eq!(p.tag("t").unwrap().as_raw(), br"a\\ b");
+    assert_eq!(p.tag("t").unwrap(), r"a\ b");
+    // A tag value may start with `=`.
+    assert_eq!(one(b"m,t==a v=1 5").tag("t").unwrap(), "=a");
+    // Fields split as 1.x stores them: a key ends at an `=` not after a backslash.
+    let p = one(br"m a\\=1,b=2 5");
+    let f: Vec<_> = p
+        .fields()
+        .map(|f| (f.key().to_string(), f.raw_value()))
+        .collect();
+    assert_eq!(f, [(r"a\=1,b".to_owned(), &b"2"[..])]);
+    // Bytes after a closing quote stay in the value; the string is what 1.x keeps.
+    let p = one(br#"m v="a"x,w="b"c"d",y=1 5"#);
+    assert_eq!(p.field("v").unwrap().as_str().unwrap(), r#"a""#);
+    assert_eq!(p.field("w").unwrap().as_str().unwrap(), r#"b"c"d"#);
+    assert_eq!(p.field("y"), Some(FieldValue::Float(1.0)));
+    // A quote in a key opens nothing.
+    let p = one(br#"m "k=1,l"=2 5"#);
+    assert_eq!(p.field(r#""k"#), Some(FieldValue::Float(1.0)));
+    // An escaped line feed does not end the line.
+    let all: Vec<_> = points(b"m,t=a\\\nb v=1 5\nm v=2 6\n").collect();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].as_ref().unwrap().tag("t").unwrap(), "a\\\nb");
+    assert_eq!(all[1].as_ref().unwrap().timestamp(), 6);
 }
 
 #[test]
@@ -114,15 +149,15 @@ fn unescapes_strings() {
 
 #[test]
 fn escaped_compares_and_converts_without_surprises() {
-    let p = one(br"m,a\ b=x,ab=y,c=\\ v=1 5");
+    let p = one(br"m,a\ b=x,ab=y,c=\\x v=1 5");
     let tags: Vec<_> = p.tags().collect();
     let (k0, k1, v2) = (tags[0].0, tags[1].0, tags[2].1);
     assert_eq!(k0, "a b");
     assert!(k0 != "a\\ b" && k0 != "ab" && k0 != "a b " && k0 != "a");
     assert_eq!(k1, "ab");
     assert!(k0 != k1);
-    assert_eq!(v2, "\\");
-    assert!(v2 != "\\\\");
+    assert_eq!(v2, "\\\\x");
+    assert!(v2 != "\\x");
     assert!(matches!(k1.unescape(), std::borrow::Cow::Borrowed(b"ab")));
     assert!(matches!(k0.unescape(), std::borrow::Cow::Owned(_)));
     assert_eq!(k0.to_string_lossy(), "a b");
@@ -160,7 +195,7 @@ fn reports_lines_that_are_not_canonical_and_goes_on() {
         (&b" m v=1 1"[..], NotCanonical),
         (b"#m v=1 1", NotCanonical),
         (b"\tm v=1 1", NotCanonical),
-        (b"m  v=1 1", Syntax(ErrorKind::MissingFields)),
+        (b"m  v=1 1", NotCanonical),
         (b"m v=1  1", Syntax(ErrorKind::BadTimestamp)),
         (b"m v=1 1 ", NotCanonical),
         (b"m v=1 1\r", NotCanonical),

@@ -12,8 +12,8 @@ pub const WRITE_EXCERPT: usize = 32;
 pub enum WriteErrorKind {
     /// An empty measurement.
     EmptyMeasurement,
-    /// A plain measurement starting with `#` or a tab, which would read as a comment or
-    /// leading whitespace.
+    /// A plain measurement starting with `#`, a tab or a NUL, which would read as a
+    /// comment or leading whitespace.
     InvalidMeasurement,
     /// An empty tag key.
     EmptyTagKey,
@@ -21,9 +21,9 @@ pub enum WriteErrorKind {
     EmptyTagValue,
     /// An empty field key.
     EmptyFieldKey,
-    /// A plain field key starting with a tab, which would read as whitespace before
-    /// the field set when it comes first (refused wherever it comes, so that writing
-    /// fields in any order behaves the same).
+    /// A plain field key starting with a tab or a NUL, which would read as whitespace
+    /// before the field set when it comes first (refused wherever it comes, so that
+    /// writing fields in any order behaves the same).
     InvalidFieldKey,
     /// An empty raw field value.
     EmptyFieldValue,
@@ -31,6 +31,23 @@ pub enum WriteErrorKind {
     FieldNamedTime,
     /// A line feed in a measurement, tag or field key, which no escape can carry.
     NewlineInName,
+    /// A plain name ending with a backslash, which InfluxDB 1.x would read as escaping
+    /// the separator after it.
+    TrailingBackslash,
+    /// A plain field key with `,`, `"`, `=` or a space after an odd run of backslashes,
+    /// which InfluxDB 1.x's field parser and its field splitter read differently.
+    BackslashBeforeSeparator,
+    /// A tag key `time`, which InfluxDB refuses.
+    TagNamedTime,
+    /// Two tags with the same key, which InfluxDB refuses.
+    DuplicateTag,
+    /// Two fields with the same key and values of different types, which InfluxDB
+    /// refuses (with the whole request).
+    FieldTypeConflict,
+    /// A line that InfluxDB 1.x's line splitter would end elsewhere: inside a quoted
+    /// string (taking the next line into it) or at a line feed in a string value. It
+    /// takes a name with a backslash before a space, then quotes.
+    LineSplit,
     /// A NaN or infinite float.
     NonFiniteFloat,
     /// A tag after a field.
@@ -45,14 +62,22 @@ impl fmt::Display for WriteErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::EmptyMeasurement => "empty measurement",
-            Self::InvalidMeasurement => "measurement cannot start with '#' or a tab",
+            Self::InvalidMeasurement => "measurement cannot start with '#', a tab or a NUL",
             Self::EmptyTagKey => "empty tag key",
             Self::EmptyTagValue => "empty tag value",
             Self::EmptyFieldKey => "empty field key",
-            Self::InvalidFieldKey => "field key cannot start with a tab",
+            Self::InvalidFieldKey => "field key cannot start with a tab or a NUL",
             Self::EmptyFieldValue => "empty field value",
             Self::FieldNamedTime => "invalid field name: input field \"time\" is invalid",
             Self::NewlineInName => "line feed in a measurement, tag or field key",
+            Self::TrailingBackslash => "name ends with a backslash",
+            Self::BackslashBeforeSeparator => {
+                "field key has a separator after an odd run of backslashes"
+            }
+            Self::TagNamedTime => "invalid tag key: input tag \"time\" is invalid",
+            Self::DuplicateTag => "duplicate tags",
+            Self::FieldTypeConflict => "field type conflict",
+            Self::LineSplit => "InfluxDB 1.x's line splitter would end the line elsewhere",
             Self::NonFiniteFloat => "float is not finite",
             Self::TagAfterField => "tag written after a field",
             Self::NoFields => "point has no fields",

@@ -1,52 +1,101 @@
-//! Escaping plain text for its place in a line.
+//! Escaping plain text for its place in a line, so that InfluxDB 1.x reads it back as
+//! written (`models/points.go`, `pkg/escape`).
+//!
+//! 1.x drops a backslash before the bytes a place escapes and keeps every other
+//! backslash (`\\` too), so escaping is putting a backslash before each such byte and
+//! leaving backslashes alone: `a\,b` plain becomes `a\\,b`, which 1.x reads back as
+//! `a\,b`. Some text has no such spelling: a name that ends with a backslash (it would
+//! escape the separator after it), a line feed, and in a field key a separator after an
+//! odd run of backslashes (1.x's two splits of the field set would disagree on it).
 
-/// What to do with each byte of a name.
-pub(super) type Escapes = [Class; 256];
+use super::WriteErrorKind;
 
-/// What a byte needs in a name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Class {
-    /// Copied as it is.
-    Plain,
-    /// Preceded by a backslash.
-    Escape,
-    /// Cannot be written (a line feed ends the line whatever escapes it).
-    Forbidden,
+/// Which bytes a place escapes, and what else it refuses.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Place {
+    /// Bytes preceded by a backslash.
+    escaped: &'static [u8],
+    /// Whether an odd run of backslashes may precede an escaped byte.
+    odd_runs: bool,
 }
 
-/// A table escaping `special`, forbidding LF.
-const fn escapes(special: &[u8]) -> Escapes {
-    let mut table = [Class::Plain; 256];
-    let mut i = 0;
-    while i < special.len() {
-        table[special[i] as usize] = Class::Escape;
-        i += 1;
+/// A measurement: `,`, space, `"`, `=` (1.x unescapes all four in a measurement).
+pub(super) const MEASUREMENT: Place = Place {
+    escaped: b", \"=",
+    odd_runs: true,
+};
+/// A tag key or value: `,`, space, `=`.
+pub(super) const TAG: Place = Place {
+    escaped: b", =",
+    odd_runs: true,
+};
+/// A field key: `,`, space, `"`, `=`.
+pub(super) const FIELD_KEY: Place = Place {
+    escaped: b", \"=",
+    odd_runs: false,
+};
+
+impl Place {
+    /// Whether `c` is escaped here.
+    #[inline(always)]
+    fn escapes(&self, c: u8) -> bool {
+        self.escaped.contains(&c)
     }
-    table[b'\n' as usize] = Class::Forbidden;
-    table
 }
 
-/// Escapes of a measurement.
-pub(super) static MEASUREMENT: Escapes = escapes(b", \\");
-/// Escapes of tag keys, tag values and field keys.
-pub(super) static NAME: Escapes = escapes(b",= \\");
-
-/// Appends `s` escaped by `table`; `Err` (with part of `s` appended) if it holds a byte
-/// that cannot be written.
+/// Appends `s` escaped for `place`; `Err` (with part of `s` appended) if it cannot be
+/// written. `Ok(true)` when the output has a space after an even run of backslashes (a
+/// plain backslash before a space): escaped for 1.x's parser but not for its line
+/// splitter, which then counts quotes from there (see [`has_split_space`]).
 #[inline]
-pub(super) fn name(out: &mut Vec<u8>, s: &[u8], table: &Escapes) -> Result<(), ()> {
-    if s.iter().all(|&c| table[usize::from(c)] == Class::Plain) {
+pub(super) fn name(out: &mut Vec<u8>, s: &[u8], place: &Place) -> Result<bool, WriteErrorKind> {
+    if !s
+        .iter()
+        .any(|&c| c == b'\\' || c == b'\n' || place.escapes(c))
+    {
         out.extend_from_slice(s);
-        return Ok(());
+        return Ok(false);
     }
+    let mut run = 0usize;
+    let mut split = false;
     for &c in s {
-        match table[usize::from(c)] {
-            Class::Plain => out.push(c),
-            Class::Escape => out.extend_from_slice(&[b'\\', c]),
-            Class::Forbidden => return Err(()),
+        if c == b'\n' {
+            return Err(WriteErrorKind::NewlineInName);
         }
+        if place.escapes(c) {
+            if run % 2 == 1 && !place.odd_runs {
+                return Err(WriteErrorKind::BackslashBeforeSeparator);
+            }
+            split |= c == b' ' && run % 2 == 1;
+            out.push(b'\\');
+        }
+        out.push(c);
+        run = if c == b'\\' { run + 1 } else { 0 };
     }
-    Ok(())
+    if run > 0 {
+        return Err(WriteErrorKind::TrailingBackslash);
+    }
+    Ok(split)
+}
+
+/// Whether escaped text `raw` has a space after an even run of backslashes: 1.x's parser
+/// reads it as escaped (the byte before it is a backslash), its line splitter as a space
+/// (the backslashes pair up), after which the splitter counts quotes in the key.
+#[inline]
+pub(super) fn has_split_space(raw: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = raw
+        .get(from..)
+        .and_then(|r| r.iter().position(|&c| c == b' '))
+    {
+        let i = from + p;
+        if i >= 2 && raw.get(i - 1) == Some(&b'\\') && !crate::scan::odd_backslashes_before(raw, i)
+        {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
 
 /// Appends the inside of a string field value: `"` and `\` escaped, the rest as it is.

@@ -1,13 +1,15 @@
 //! Tests of the writer: escaping, every field type, raw copies, and refusals.
 
 use super::*;
-use crate::{Precision, canonicalize, points};
+use crate::{Options, Precision, canonicalize_with, points};
 
-/// What the writer wrote, checked to be canonical: the canonicaliser returns it unchanged.
+/// What the writer wrote, checked to be canonical: the canonicaliser (unsigned integers
+/// allowed) returns it unchanged.
 #[track_caller]
 fn text(w: &LineWriter) -> String {
     let mut again = Vec::new();
-    let s = canonicalize(w.as_bytes(), Precision::Nanosecond, 0, &mut again);
+    let options = Options::v1().with_unsigned(true);
+    let s = canonicalize_with(w.as_bytes(), Precision::Nanosecond, 0, &options, &mut again);
     assert_eq!(again, w.as_bytes(), "{:?}", s.first_error);
     assert_eq!((s.points, s.dropped), (w.points(), 0));
     String::from_utf8(w.as_bytes().to_vec()).unwrap()
@@ -63,23 +65,130 @@ fn writes_floats_that_read_back_the_same() {
 
 #[test]
 fn escapes_plain_text_for_its_place() {
+    // A backslash before each byte 1.x unescapes in that place; backslashes stay as they
+    // are (1.x reads `\\,` as a backslash and an escaped comma).
     let mut w = LineWriter::new();
-    let mut p = w.point("m x,y=z\\");
-    p.tag("t k,=\\", "v a,=\\");
-    p.field_str("f k,=\\", "say \"hi\" \\ , = \nnext line");
+    let mut p = w.point(r#"m x,y="z\,\q"#);
+    p.tag(r#"t k,="\,\q"#, r#"v a,="\ \q"#);
+    p.field_str(r#"f k,="\\,\q"#, "say \"hi\" \\ , = \nnext line");
     p.finish(5).unwrap();
     assert_eq!(
         text(&w),
-        "m\\ x\\,y=z\\\\,t\\ k\\,\\=\\\\=v\\ a\\,\\=\\\\ f\\ k\\,\\=\\\\=\"say \\\"hi\\\" \\\\ , = \nnext line\" 5\n"
+        concat!(
+            r#"m\ x\,y\=\"z\\,\q,t\ k\,\="\\,\q=v\ a\,\="\\ \q "#,
+            r#"f\ k\,\=\"\\\,\q="say \"hi\" \\ , = "#,
+            "\nnext line\" 5\n"
+        )
     );
     let batch = w.into_inner();
     let point = points(&batch).next().unwrap().unwrap();
-    assert_eq!(point.measurement(), "m x,y=z\\");
-    assert_eq!(point.tag("t k,=\\").unwrap(), "v a,=\\");
+    assert_eq!(point.measurement(), r#"m x,y="z\,\q"#);
+    assert_eq!(point.tag(r#"t k,="\,\q"#).unwrap(), r#"v a,="\ \q"#);
     assert_eq!(
-        point.field("f k,=\\").unwrap().as_str().unwrap(),
+        point.field(r#"f k,="\\,\q"#).unwrap().as_str().unwrap(),
         "say \"hi\" \\ , = \nnext line"
     );
+}
+
+/// Ends a builder chain in a closure that returns nothing.
+fn done(_: &mut PointWriter<'_>) {}
+
+/// How a case of [`refuses_names_influxdb_1x_cannot_read_back`] builds its point.
+type Build = fn(&mut PointWriter<'_>);
+
+#[test]
+fn refuses_names_influxdb_1x_cannot_read_back() {
+    use WriteErrorKind::*;
+    let cases: [(&str, Build, WriteErrorKind); 15] = [
+        (
+            r"m",
+            |p| done(p.tag(r"k\ k", r#"a"b"#).field_i64("v", 1)),
+            LineSplit,
+        ),
+        (
+            r"m",
+            |p| done(p.tag_raw(r"k\\ k", r#"a"b"#).field_i64("v", 1)),
+            LineSplit,
+        ),
+        (r"m\", |p| done(p.field_i64("v", 1)), TrailingBackslash),
+        (
+            r"m",
+            |p| done(p.tag(r"t\", "a").field_i64("v", 1)),
+            TrailingBackslash,
+        ),
+        (
+            r"m",
+            |p| done(p.tag("t", r"a\").field_i64("v", 1)),
+            TrailingBackslash,
+        ),
+        (r"m", |p| done(p.field_i64(r"v\", 1)), TrailingBackslash),
+        (
+            r"m",
+            |p| done(p.field_i64(r"a\,b", 1)),
+            BackslashBeforeSeparator,
+        ),
+        (
+            r"m",
+            |p| done(p.field_i64(r"a\=b", 1)),
+            BackslashBeforeSeparator,
+        ),
+        ("\0m", |p| done(p.field_i64("v", 1)), InvalidMeasurement),
+        ("m", |p| done(p.field_i64("\0v", 1)), InvalidFieldKey),
+        (
+            "m",
+            |p| done(p.tag("time", "a").field_i64("v", 1)),
+            TagNamedTime,
+        ),
+        (
+            "m",
+            |p| {
+                done(
+                    p.tag("a", "1")
+                        .tag("b", "2")
+                        .tag("a", "3")
+                        .field_i64("v", 1),
+                )
+            },
+            DuplicateTag,
+        ),
+        (
+            "m",
+            |p| done(p.tag_raw("a", "1").tag_raw("a", "3").field_i64("v", 1)),
+            DuplicateTag,
+        ),
+        (
+            "m",
+            |p| done(p.field_i64("v", 1).field_f64("v", 1.0)),
+            FieldTypeConflict,
+        ),
+        (
+            "m",
+            |p| done(p.field_raw("v", "1").field_str("v", "x")),
+            FieldTypeConflict,
+        ),
+    ];
+    for (measurement, build, kind) in cases {
+        let mut w = LineWriter::new();
+        let mut p = w.point(measurement);
+        build(&mut p);
+        assert_eq!(p.finish(1).unwrap_err().kind, kind);
+        assert!(w.is_empty(), "{kind:?}");
+    }
+    // These read back fine: an even run of backslashes before a separator in a field
+    // key, backslashes elsewhere, the same key twice with the same type.
+    let mut w = LineWriter::new();
+    let mut p = w.point(r"m\x");
+    p.tag(r"t\x", r"a\\b")
+        .field_i64(r"a\\,b\c", 1)
+        .field_i64("v", 1)
+        .field_i64("v", 2);
+    p.finish(1).unwrap();
+    let text = text(&w);
+    let batch = w.into_inner();
+    let p = points(&batch).next().unwrap().unwrap();
+    assert_eq!(p.measurement(), r"m\x", "{text}");
+    assert_eq!(p.tag(r"t\x").unwrap(), r"a\\b");
+    assert_eq!(p.field(r"a\\,b\c"), Some(FieldValue::Integer(1)));
 }
 
 #[test]
@@ -100,8 +209,8 @@ fn copies_a_point_minus_a_tag_without_unescaping() {
     }
     p.finish(point.timestamp()).unwrap();
     let mut p = w.point("copy");
-    for f in point.fields() {
-        p.field_value("x", f.value().unwrap());
+    for (n, f) in point.fields().enumerate() {
+        p.field_value(["x", "y"][n], f.value().unwrap());
     }
     p.finish(1).unwrap();
     w.push_point(&point);
@@ -110,7 +219,7 @@ fn copies_a_point_minus_a_tag_without_unescaping() {
         text(&w),
         "m\\ x,label=a\\,b,dc=eu v=1,s=\"a \\\"q\\\"\" 7\n\
          m\\ x,node=n\\ 1,label=a\\,b,dc=eu v=1,s=\"a \\\"q\\\"\" 7\n\
-         copy x=1.0,x=\"a \\\"q\\\"\" 1\n\
+         copy x=1.0,y=\"a \\\"q\\\"\" 1\n\
          m\\ x,node=n\\ 1,label=a\\,b,dc=eu v=1,s=\"a \\\"q\\\"\" 7\n\
          m\\ x,node=n\\ 1,label=a\\,b,dc=eu v=1,s=\"a \\\"q\\\"\" 7\n"
     );
