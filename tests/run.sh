@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Sluice test on a fresh machine: installs what the tests need when it is
-# missing (the wasm target, Debian's influxdb + influxdb-client + redis-server), builds the plugins as
+# missing (the wasm target, Debian's influxdb + influxdb-client + redis-server, PyPI's
+# moto[server] + boto3), builds the plugins as
 # wasm components and everything else once in the release profile (tests and benches
 # share it), then runs the whole test suite, the plugins' native tests included.
 set -euo pipefail
@@ -32,8 +33,15 @@ if [ ${#need[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# The S3-compatible server (moto) and boto3, which reads objects back, from PyPI.
+if ! python3 -c 'import moto.server, boto3' 2>/dev/null; then
+  echo "installing moto[server] boto3 (PyPI)"
+  python3 -m pip install -q 'moto[server]' boto3 \
+    || python3 -m pip install -q --break-system-packages 'moto[server]' boto3
+fi
 influxd version
 redis-server --version
+python3 -c 'import moto; print("moto", moto.__version__)'
 
 say "plugins (wasm32-wasip2 components the tests load)"
 cargo build --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml

@@ -17,6 +17,7 @@
 //! - [`plugins`] — [`plugin_wasm`]: the built plugin components.
 //! - [`redis`] — [`TestRedis`]: a real `redis-server`, stopped and started for outages,
 //!   with `INFO commandstats` to count round trips.
+//! - [`s3`] — [`TestS3`]: a real S3-compatible server (moto), paused for outages.
 //! - [`metrics`] — reading values out of the Prometheus text of `/metrics`.
 //! - [`lp_fuzz`] — [`fuzz_lines`]: seeded, hostile line protocol for differential tests;
 //!   [`snapshot`] — everything a database stores, comparable whole.
@@ -38,6 +39,7 @@ pub mod ports;
 pub mod process;
 pub mod raw_http;
 pub mod redis;
+pub mod s3;
 pub mod series;
 pub mod sluice;
 pub mod snapshot;
@@ -56,6 +58,7 @@ pub use plugins::plugin_wasm;
 pub use ports::{dead_url, free_tcp_port, free_udp_port};
 pub use raw_http::{RawHttp, RawResponse};
 pub use redis::TestRedis;
+pub use s3::TestS3;
 pub use series::{assert_subset, diff_summary};
 pub use sluice::{SluiceBuilder, TestSluice};
 pub use snapshot::{Snapshot, differences, snapshot};

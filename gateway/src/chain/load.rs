@@ -6,9 +6,9 @@
 //! with half a chain.
 
 use super::{Chain, Stage};
-use crate::config::{Config, KvKind};
+use crate::config::{BlobKind, Config, KvKind};
 use crate::telemetry::Metrics;
-use sluice_host::caps::blob::FsBlobStore;
+use sluice_host::caps::blob::{BlobStore, FsBlobStore, S3BlobStore, S3Options};
 use sluice_host::caps::kv::{KvStore, LazyKv, RedisKv, RedisKvOptions};
 use sluice_host::caps::{Capabilities, CapabilityError};
 use sluice_host::{Engine, HostError, Plugin, PluginSpec};
@@ -105,13 +105,34 @@ pub fn open_capabilities(config: &Config) -> Result<Capabilities, ChainError> {
             Arc::new(kv)
         }
     };
-    let blob_dir = config.blob_dir();
-    let blob = FsBlobStore::open(&blob_dir).map_err(|source| ChainError::Capability {
-        what: "blob",
-        at: blob_dir.display().to_string(),
-        source,
-    })?;
-    Ok(Capabilities::new(kv, Arc::new(blob)))
+    let blob: Arc<dyn BlobStore> = match config.blob.kind {
+        BlobKind::Fs => {
+            let blob_dir = config.blob_dir();
+            let blob = FsBlobStore::open(&blob_dir).map_err(|source| ChainError::Capability {
+                what: "blob",
+                at: blob_dir.display().to_string(),
+                source,
+            })?;
+            Arc::new(blob)
+        }
+        BlobKind::S3 => {
+            let bucket = config.blob.bucket.clone().unwrap_or_default();
+            let blob = S3BlobStore::open(S3Options {
+                bucket: bucket.clone(),
+                endpoint: config.blob.endpoint.clone(),
+                region: config.blob.region.clone(),
+                path_style: config.blob.path_style(),
+                timeout: config.blob.timeout(),
+            })
+            .map_err(|source| ChainError::Capability {
+                what: "blob",
+                at: format!("s3 bucket {bucket}"),
+                source,
+            })?;
+            Arc::new(blob)
+        }
+    };
+    Ok(Capabilities::new(kv, blob))
 }
 
 /// The embedded kv in the config's kv dir, opened (and locked) at the first kv call: a

@@ -397,6 +397,7 @@ impl Config {
             }
         }
         self.validate_kv()?;
+        self.validate_blob()?;
         for udp in &self.udp {
             if udp.db.is_empty() {
                 return Err(ConfigError::Invalid(format!(
@@ -459,6 +460,55 @@ impl Config {
                 return Err(ConfigError::Invalid(format!(
                     "kv: timeout {} must be shorter than plugins.{}'s timeout {}",
                     humantime::format_duration(kv.timeout()),
+                    plugin.name,
+                    humantime::format_duration(plugin.timeout)
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// `[blob]` holds only its kind's keys, S3 has a bucket, and an S3 call ends before a
+    /// plugin's deadline.
+    fn validate_blob(&self) -> Result<(), ConfigError> {
+        let blob = &self.blob;
+        let foreign = match blob.kind {
+            BlobKind::Fs => [
+                ("bucket", blob.bucket.is_some()),
+                ("endpoint", blob.endpoint.is_some()),
+                ("region", blob.region.is_some()),
+                ("path_style", blob.path_style.is_some()),
+                ("timeout", blob.timeout.is_some()),
+            ]
+            .into_iter()
+            .find(|(_, set)| *set),
+            BlobKind::S3 => [("dir", blob.dir.is_some())]
+                .into_iter()
+                .find(|(_, set)| *set),
+        };
+        if let Some((key, _)) = foreign {
+            return Err(ConfigError::Invalid(format!(
+                "blob: {key} does not apply to kind = \"{}\"",
+                blob.kind.as_str()
+            )));
+        }
+        if blob.kind == BlobKind::S3 {
+            if blob.bucket.as_deref().is_none_or(str::is_empty) {
+                return Err(ConfigError::Invalid(
+                    "blob: kind = \"s3\" needs a bucket".to_owned(),
+                ));
+            }
+            if blob.timeout().is_zero() {
+                return Err(ConfigError::Invalid(
+                    "blob: timeout must be more than zero".to_owned(),
+                ));
+            }
+            if let Some(plugin) = self.plugins.iter().find(|p| p.timeout <= blob.timeout()) {
+                return Err(ConfigError::Invalid(format!(
+                    "blob: timeout {} must be shorter than plugins.{}'s timeout {}",
+                    humantime::format_duration(blob.timeout()),
                     plugin.name,
                     humantime::format_duration(plugin.timeout)
                 )));

@@ -145,6 +145,18 @@ pub enum BlobKind {
     /// Files under `dir`.
     #[default]
     Fs,
+    /// Objects in an S3 (or S3-compatible) `bucket`.
+    S3,
+}
+
+impl BlobKind {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fs => "fs",
+            Self::S3 => "s3",
+        }
+    }
 }
 
 /// `[blob]`.
@@ -156,4 +168,35 @@ pub struct BlobConfig {
     /// Directory of the filesystem blob store; by default `blobs` beside the buffer dir.
     #[serde(deserialize_with = "env::expand_opt_path")]
     pub dir: Option<PathBuf>,
+    /// S3: the bucket objects go to (it must exist).
+    #[serde(deserialize_with = "env::expand_opt")]
+    pub bucket: Option<String>,
+    /// S3: the endpoint of an S3-compatible server (`http://127.0.0.1:9000`); by default
+    /// AWS's endpoint for `region`.
+    #[serde(deserialize_with = "env::expand_opt")]
+    pub endpoint: Option<String>,
+    /// S3: the region; by default `AWS_REGION` / `AWS_DEFAULT_REGION`, else `us-east-1`.
+    #[serde(deserialize_with = "env::expand_opt")]
+    pub region: Option<String>,
+    /// S3: path-style URLs (`endpoint/bucket/key`) instead of virtual-hosted ones
+    /// (`bucket.endpoint/key`); by default on when `endpoint` is set (MinIO, moto,
+    /// Ceph), off for AWS.
+    pub path_style: Option<bool>,
+    /// S3: longest one `put-many` call may take before the plugin's blob call fails
+    /// (and the client gets 503); by default 500ms. Must be shorter than every plugin's
+    /// `timeout`.
+    #[serde(with = "humantime_serde::option")]
+    pub timeout: Option<Duration>,
+}
+
+impl BlobConfig {
+    /// `timeout`, or 500ms.
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(Duration::from_millis(500))
+    }
+
+    /// `path_style`, or whether an `endpoint` is set.
+    pub fn path_style(&self) -> bool {
+        self.path_style.unwrap_or(self.endpoint.is_some())
+    }
 }

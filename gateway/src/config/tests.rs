@@ -158,3 +158,37 @@ fn kv_namespace_defaults_to_the_name_and_is_checked() {
             .to_string();
     assert!(err.contains("kv_namespace"), "{err}");
 }
+
+#[test]
+fn s3_blob_needs_a_bucket_takes_only_its_keys_and_ends_before_plugins() {
+    let c = Config::parse(
+        "[blob]\nkind = \"s3\"\nbucket = \"traces\"\nendpoint = \"http://127.0.0.1:9000\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.blob.kind, BlobKind::S3);
+    assert!(
+        c.blob.path_style(),
+        "an endpoint means path-style by default"
+    );
+    assert_eq!(c.blob.timeout(), Duration::from_millis(500));
+    let aws = Config::parse("[blob]\nkind = \"s3\"\nbucket = \"traces\"\n").unwrap();
+    assert!(!aws.blob.path_style());
+    for (toml, expected) in [
+        ("[blob]\nkind = \"s3\"\n", "needs a bucket"),
+        (
+            "[blob]\nkind = \"s3\"\nbucket = \"b\"\ndir = \"x\"\n",
+            "dir does not apply",
+        ),
+        (
+            "[blob]\nbucket = \"b\"\n",
+            "bucket does not apply to kind = \"fs\"",
+        ),
+        (
+            "[[plugins]]\nname = \"p\"\nwasm = \"p.wasm\"\ntimeout = \"400ms\"\n[blob]\nkind = \"s3\"\nbucket = \"b\"\n",
+            "must be shorter than plugins.p's timeout",
+        ),
+    ] {
+        let err = Config::parse(toml).unwrap_err().to_string();
+        assert!(err.contains(expected), "{toml:?}: {err}");
+    }
+}

@@ -1,5 +1,10 @@
-//! The `blob` capability: the [`BlobStore`] backend trait and [`FsBlobStore`], which keeps
-//! each object as a file and hands back a `file://` URL.
+//! The `blob` capability: the [`BlobStore`] backend trait, [`FsBlobStore`], which keeps
+//! each object as a file and hands back a `file://` URL, and [`S3BlobStore`], which puts
+//! it in an S3 bucket and hands back its HTTP URL.
+
+mod s3;
+
+pub use s3::{S3BlobStore, S3Options};
 
 use std::fs::File;
 use std::io::Write;
