@@ -4,15 +4,17 @@
 //! buffer).
 
 use crate::buffer;
-use crate::chain::{self, ChainError};
+use crate::chain::{self, ChainError, ChainParts};
 use crate::config::{Api, Config};
 use crate::dead_letter::{DeadLetterError, DeadLetters};
 use crate::forward::{Forwarder, OutputHealth, Sender};
-use crate::ingest::{self, AppState, QueryTarget, Tokens, UdpListener};
+use crate::ingest::{self, AppState, Limits, QueryTarget, UdpListener};
 use crate::pipeline::Pipeline;
+use crate::reload::{self, Reloader};
 use crate::telemetry::Metrics;
-use sluice_host::caps::Capabilities;
+use arc_swap::ArcSwap;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -47,14 +49,20 @@ pub enum AppError {
     Serve(std::io::Error),
 }
 
-/// Runs the gateway until `shutdown` is cancelled.
-pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppError> {
+/// Runs the gateway until `shutdown` is cancelled. With `config_path` (the file `config`
+/// was read from), reloads are on: `POST /admin/reload`, `SIGHUP` and changes to the file
+/// or a plugin's `.wasm` apply a new chain and limits without a restart.
+pub async fn run(
+    config: Config,
+    config_path: Option<&Path>,
+    shutdown: CancellationToken,
+) -> Result<(), AppError> {
     let metrics = Arc::new(Metrics::new());
     let dead_letters = Arc::new(DeadLetters::open(&config.dead_letter_dir())?);
     let output_names: Vec<String> = config.outputs.iter().map(|o| o.name.clone()).collect();
-    // The capability backends live as long as the gateway: a chain is built from them
-    // (and a reloaded one would be too) without reopening them.
-    let (chain, _capabilities) = load_chain(&config, &metrics).await?;
+    // The chain's parts (engine, capability backends, worker limit) live as long as the
+    // gateway: every reloaded chain is built from them without reopening anything.
+    let (chain, parts) = load_chain(&config, &metrics).await?;
     let queue = buffer::open(&config.buffer, &output_names)?;
     let pipeline = Arc::new(Pipeline::new(
         chain,
@@ -117,11 +125,34 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
             username: o.username.clone(),
             password: o.password.clone(),
         });
+    let limits = Arc::new(ArcSwap::from_pointee(Limits::from_config(&config)));
+    let reload_shutdown = CancellationToken::new();
+    let reloader = match config_path {
+        None => None,
+        Some(path) => {
+            let reloader = Arc::new(Reloader::new(
+                path,
+                config.clone(),
+                parts,
+                Arc::clone(&pipeline),
+                Arc::clone(&limits),
+                Arc::clone(&metrics),
+            ));
+            if let Err(e) = reload::watch_signal(Arc::clone(&reloader), reload_shutdown.clone()) {
+                tracing::warn!(error = %e, "cannot handle SIGHUP; reload with POST /admin/reload");
+            }
+            if let Err(e) =
+                reload::watch_files(Arc::clone(&reloader), reload_shutdown.clone()).await
+            {
+                tracing::warn!(error = %e, "cannot watch the config and plugin files; reload with SIGHUP or POST /admin/reload");
+            }
+            Some(reloader)
+        }
+    };
     let state = AppState {
         pipeline: Arc::clone(&pipeline),
-        tokens: Tokens::new(config.server.tokens.clone()),
-        max_body: config.server.max_body.as_usize(),
-        lineproto: config.server.lineproto(),
+        limits,
+        reloader,
         outputs: Arc::new(healths),
         query_target,
         http,
@@ -156,6 +187,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
             "in-flight requests did not finish in time; their clients were not acknowledged"
         ),
     }
+    reload_shutdown.cancel();
     udp_shutdown.cancel();
     forward_shutdown.cancel();
     while tasks.join_next().await.is_some() {}
@@ -166,21 +198,21 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     Ok(())
 }
 
-/// Opens the capability backends (none without plugins) and compiles and initialises
-/// every plugin, off the async threads.
+/// Opens the chain's parts (none without plugins) and compiles and initialises every
+/// plugin, off the async threads.
 async fn load_chain(
     config: &Config,
     metrics: &Arc<Metrics>,
-) -> Result<(chain::Chain, Option<Capabilities>), AppError> {
+) -> Result<(chain::Chain, Option<ChainParts>), AppError> {
     let config = config.clone();
     let metrics = Arc::clone(metrics);
     let load = move || -> Result<_, ChainError> {
         if config.plugins.is_empty() {
             return Ok((chain::Chain::empty(), None));
         }
-        let caps = chain::open_capabilities(&config)?;
-        let chain = chain::load_with(&config, caps.clone(), metrics)?;
-        Ok((chain, Some(caps)))
+        let parts = ChainParts::open(&config)?;
+        let chain = chain::load_with(&config, &parts, metrics)?;
+        Ok((chain, Some(parts)))
     };
     match tokio::task::spawn_blocking(load).await {
         Ok(loaded) => Ok(loaded?),

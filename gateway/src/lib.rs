@@ -12,7 +12,8 @@
 //! queue, crate `sluice-buffer`) →
 //! [`forward`] (one forwarder per output: coalescing, gzip, retries, dead-lettering).
 //! [`pipeline`] is the path from a parsed [`batch`] to the buffer that HTTP and UDP share;
-//! [`app`] wires the stages together and owns shutdown. Beside them: [`config`] (the TOML
+//! [`app`] wires the stages together and owns shutdown; [`reload`] swaps in a new chain
+//! and limits without a restart. Beside them: [`config`] (the TOML
 //! contract), [`dead_letter`] (what could not be delivered or transformed, kept for
 //! [`replay`]),
 //! [`statement`] (schema statements that travel through the buffer to every output),
@@ -29,6 +30,7 @@ pub mod forward;
 pub mod ingest;
 pub mod loadgen;
 pub mod pipeline;
+pub mod reload;
 pub mod replay;
 pub mod shutdown;
 pub mod statement;

@@ -39,7 +39,8 @@ fn describe(error: &anyhow::Error) -> String {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run { config } => {
-            let config = Config::load(&config)?;
+            let path = config;
+            let config = Config::load(&path)?;
             sluice::telemetry::init_logging(&config.log);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -48,7 +49,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("cannot start the async runtime")?;
             runtime.block_on(async {
                 let shutdown = sluice::shutdown::on_signal();
-                sluice::app::run(config, shutdown).await
+                sluice::app::run(config, Some(&path), shutdown).await
             })?;
             Ok(())
         }

@@ -1,6 +1,10 @@
 //! The path every accepted batch takes, shared by HTTP and UDP ingest: plugin chain, then
 //! a durable append to the buffer. When `accept` returns `Ok`, the batch is on disk: in
 //! the buffer, or in the dead-letter store when a plugin failed on it.
+//!
+//! The live chain sits behind an atomic pointer: each batch reads it once and runs
+//! entirely on that chain, while a reload swaps in the next one ([`Pipeline::swap_chain`]);
+//! the old chain goes when its last batch finishes.
 
 use crate::batch::{Batch, Origin};
 use crate::buffer::{Queue, QueueError};
@@ -9,6 +13,7 @@ use crate::dead_letter::{DeadLetterError, DeadLetters, NewEntry};
 use crate::statement::Statement;
 use crate::telemetry::Metrics;
 use crate::telemetry::events::{BatchAccepted, BufferFull, DeadLettered};
+use arc_swap::ArcSwap;
 use std::sync::Arc;
 
 /// Why a batch was not accepted.
@@ -35,7 +40,7 @@ pub enum AcceptError {
 
 /// Chain plus buffer, shared by every ingest task.
 pub struct Pipeline {
-    chain: Chain,
+    chain: ArcSwap<Chain>,
     queue: Queue,
     dead_letters: Arc<DeadLetters>,
     metrics: Arc<Metrics>,
@@ -44,7 +49,7 @@ pub struct Pipeline {
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
-            .field("chain", &self.chain)
+            .field("chain", &self.chain.load())
             .finish_non_exhaustive()
     }
 }
@@ -58,16 +63,22 @@ impl Pipeline {
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
-            chain,
+            chain: ArcSwap::from_pointee(chain),
             queue,
             dead_letters,
             metrics,
         }
     }
 
-    /// The chain (for `/health`).
-    pub fn chain(&self) -> &Chain {
-        &self.chain
+    /// The live chain (for `/health`).
+    pub fn chain(&self) -> Arc<Chain> {
+        self.chain.load_full()
+    }
+
+    /// Makes `chain` the live chain for every batch that starts from now on and returns
+    /// the one it replaces (batches already running finish on it).
+    pub fn swap_chain(&self, chain: Chain) -> Arc<Chain> {
+        self.chain.swap(Arc::new(chain))
     }
 
     /// The queue (for stats).
@@ -94,7 +105,9 @@ impl Pipeline {
         if points == 0 {
             return Ok(());
         }
-        let batch = match self.chain.run(batch, origin, resend).await {
+        // One read: the whole batch runs on this chain, whatever a reload does meanwhile.
+        let chain = self.chain.load_full();
+        let batch = match chain.run(batch, origin, resend).await {
             ChainOutcome::Forward(batch) => Some(batch),
             ChainOutcome::DeadLetter { batch, failure } => {
                 self.dead_letter(batch, failure, origin).await?;

@@ -13,6 +13,7 @@ use sluice_host::caps::kv::{KvStore, LazyKv, RedisKv, RedisKvOptions};
 use sluice_host::caps::{Capabilities, CapabilityError};
 use sluice_host::{Engine, HostError, Plugin, PluginSpec};
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// Why the chain could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,50 @@ pub enum ChainError {
     /// config.
     #[error(transparent)]
     Plugin(#[from] HostError),
+    /// A plugin's file does not have the `sha256` its entry pins.
+    #[error("plugin {plugin:?}: the file's sha256 is {actual}, the config pins {pinned}")]
+    Pinned {
+        /// The plugin's name.
+        plugin: String,
+        /// The `sha256` of its entry.
+        pinned: String,
+        /// The file's.
+        actual: String,
+    },
+}
+
+/// What every generation of the chain is built from and shares, owned by the app for the
+/// life of the process: the wasmtime engine (with its compiled-component cache), the
+/// capability backends and the worker limit. A reload builds a new chain from the same
+/// parts, so it never reopens the kv (whose lock a second open would hit) or the blob
+/// store, and never changes how many batches run at once.
+#[derive(Debug, Clone)]
+pub struct ChainParts {
+    /// Compiles and instantiates components; its cache is `plugin_cache_dir`.
+    pub engine: Engine,
+    /// The `kv` and `blob` backends.
+    pub caps: Capabilities,
+    /// At most this many batches in the chain at once (one per core).
+    pub workers: Arc<Semaphore>,
+}
+
+impl ChainParts {
+    /// The configured backends, an engine caching compiled components under the config's
+    /// cache dir, and one worker per core. Blocking (see [`open_capabilities`]).
+    pub fn open(config: &Config) -> Result<Self, ChainError> {
+        Self::with_caps(config, open_capabilities(config)?)
+    }
+
+    /// As [`ChainParts::open`] with `caps` instead of the configured backends (`sluice
+    /// check` uses scratch ones, so it never touches a running gateway's kv).
+    pub fn with_caps(config: &Config, caps: Capabilities) -> Result<Self, ChainError> {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Self {
+            engine: Engine::new(Some(config.plugin_cache_dir()))?,
+            caps,
+            workers: Arc::new(Semaphore::new(workers)),
+        })
+    }
 }
 
 /// Opens the configured backends and loads every configured plugin, in order.
@@ -40,20 +85,21 @@ pub fn load(config: &Config, metrics: Arc<Metrics>) -> Result<Chain, ChainError>
     if config.plugins.is_empty() {
         return Ok(Chain::empty());
     }
-    load_with(config, open_capabilities(config)?, metrics)
+    load_with(config, &ChainParts::open(config)?, metrics)
 }
 
-/// Loads every configured plugin against `caps` instead of the configured backends
-/// (`sluice check` uses scratch ones, so it never touches a running gateway's kv).
+/// Loads every configured plugin from `parts`, in order. Blocking. A plugin entry with
+/// `sha256` set must match its file, or the load fails naming both digests.
 pub fn load_with(
     config: &Config,
-    caps: Capabilities,
+    parts: &ChainParts,
     metrics: Arc<Metrics>,
 ) -> Result<Chain, ChainError> {
     if config.plugins.is_empty() {
         return Ok(Chain::empty());
     }
-    let engine = Engine::new(Some(config.plugin_cache_dir()))?;
+    let engine = &parts.engine;
+    let caps = &parts.caps;
     let mut stages = Vec::with_capacity(config.plugins.len());
     for entry in &config.plugins {
         let spec = PluginSpec {
@@ -63,7 +109,16 @@ pub fn load_with(
             max_memory: entry.max_memory.0,
             timeout: entry.timeout,
         };
-        let plugin = Plugin::load(&engine, spec, caps.in_namespace(entry.kv_namespace()))?;
+        let plugin = Plugin::load(engine, spec, caps.in_namespace(entry.kv_namespace()))?;
+        if let Some(pinned) = &entry.sha256
+            && !pinned.eq_ignore_ascii_case(plugin.sha256())
+        {
+            return Err(ChainError::Pinned {
+                plugin: entry.name.clone(),
+                pinned: pinned.clone(),
+                actual: plugin.sha256().to_owned(),
+            });
+        }
         tracing::info!(
             plugin = plugin.name(),
             wasm = %entry.wasm.display(),
@@ -77,8 +132,7 @@ pub fn load_with(
             on_error: entry.on_error,
         });
     }
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    Ok(Chain::new(stages, workers, metrics))
+    Ok(Chain::new(stages, Arc::clone(&parts.workers), metrics))
 }
 
 /// The configured `kv` and `blob` backends. Blocking (the embedded kv replays its

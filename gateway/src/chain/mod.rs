@@ -12,7 +12,7 @@ mod load;
 mod outcome;
 mod pool;
 
-pub use load::{ChainError, load, load_with, open_capabilities};
+pub use load::{ChainError, ChainParts, load, load_with, open_capabilities};
 pub use outcome::{ChainOutcome, PluginFailure, Resend, host_context};
 
 use crate::batch::{Batch, BatchBuilder, Origin};
@@ -22,7 +22,7 @@ use crate::telemetry::events::{PluginFailed, PluginRan};
 use pool::{InstancePool, InstanceSet};
 use sluice_host::{Plugin, PluginInstance};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 use tokio::sync::Semaphore;
 
 /// One plugin of the chain and what to do when it fails.
@@ -39,6 +39,10 @@ pub struct Stage {
 #[derive(Debug, Clone)]
 pub struct Chain {
     inner: Option<Arc<Inner>>,
+    /// Which load this is: 0 at start, +1 per applied reload.
+    generation: u64,
+    /// When it was built.
+    loaded_at: SystemTime,
 }
 
 #[derive(Debug)]
@@ -53,11 +57,17 @@ struct Inner {
 impl Chain {
     /// A chain with no plugins: batches pass through unchanged.
     pub fn empty() -> Self {
-        Self { inner: None }
+        Self {
+            inner: None,
+            generation: 0,
+            loaded_at: SystemTime::now(),
+        }
     }
 
-    /// A chain of `stages`, run by at most `workers` batches at once.
-    pub fn new(stages: Vec<Stage>, workers: usize, metrics: Arc<Metrics>) -> Self {
+    /// A chain of `stages`, run by at most as many batches at once as `workers` has
+    /// permits. The semaphore belongs to the app and is shared by every generation of the
+    /// chain, so a reload never changes how many batches run at once.
+    pub fn new(stages: Vec<Stage>, workers: Arc<Semaphore>, metrics: Arc<Metrics>) -> Self {
         if stages.is_empty() {
             return Self::empty();
         }
@@ -67,10 +77,39 @@ impl Chain {
                 pool: InstancePool::new(stages.len()),
                 names,
                 stages,
-                workers: Arc::new(Semaphore::new(workers.max(1))),
+                workers,
                 metrics,
             })),
+            ..Self::empty()
         }
+    }
+
+    /// The chain numbered `generation` (see [`Chain::generation`]).
+    #[must_use]
+    pub fn with_generation(mut self, generation: u64) -> Self {
+        self.generation = generation;
+        self
+    }
+
+    /// Which load this chain is: 0 at start, one more per applied reload.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The chain for `/health`: `{"generation": 3, "loaded_at": "2026-…Z", "plugins":
+    /// [{"name": "strip", "sha256": "…"}]}`.
+    pub fn describe(&self) -> serde_json::Value {
+        let plugins: Vec<serde_json::Value> = self
+            .inner
+            .iter()
+            .flat_map(|inner| &inner.stages)
+            .map(|s| serde_json::json!({ "name": s.plugin.name(), "sha256": s.plugin.sha256() }))
+            .collect();
+        serde_json::json!({
+            "generation": self.generation,
+            "loaded_at": humantime::format_rfc3339_seconds(self.loaded_at).to_string(),
+            "plugins": plugins,
+        })
     }
 
     /// Plugin names in order (for `/health`).
@@ -86,9 +125,19 @@ impl Chain {
         let Some(inner) = &self.inner else {
             return ChainOutcome::Forward(batch);
         };
-        // The semaphore is never closed, so acquiring only fails if it were.
+        // The app never closes the semaphore; were it closed, fail closed: a batch is
+        // never forwarded past plugins that did not run it.
         let Ok(permit) = Arc::clone(&inner.workers).acquire_owned().await else {
-            return ChainOutcome::Forward(batch);
+            let failure = PluginFailure {
+                plugin: "chain".to_owned(),
+                sha256: None,
+                kind: "chain_closed",
+                error: "the plugin chain is not running".to_owned(),
+            };
+            return match resend {
+                Resend::Possible => ChainOutcome::Unavailable(failure),
+                Resend::Impossible => ChainOutcome::DeadLetter { batch, failure },
+            };
         };
         let inner = Arc::clone(inner);
         let origin = origin.clone();

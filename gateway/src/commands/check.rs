@@ -14,7 +14,8 @@ pub(crate) fn run(path: &Path) -> anyhow::Result<()> {
     let config = Config::load(path)?;
     let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
     let caps = Capabilities::ephemeral(scratch.path())?;
-    let chain = sluice::chain::load_with(&config, caps, Arc::new(Metrics::new()))?;
+    let parts = sluice::chain::ChainParts::with_caps(&config, caps)?;
+    let chain = sluice::chain::load_with(&config, &parts, Arc::new(Metrics::new()))?;
     let plugins = if chain.names().is_empty() {
         "no plugins".to_owned()
     } else {

@@ -60,6 +60,10 @@ pub struct PluginConfig {
     /// plugins never see each other's data. Entries that set the same value share.
     #[serde(default, deserialize_with = "env::expand_opt")]
     pub kv_namespace: Option<String>,
+    /// The component's expected sha256 (hex): a file that does not match is refused at
+    /// start and on reload, so a half-copied or wrong build never runs.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 fn default_max_memory() -> ByteSize {

@@ -3,10 +3,12 @@
 //! protocol and handed to the [`Pipeline`](crate::pipeline::Pipeline); the response
 //! follows InfluxDB's status codes and error bodies.
 
+mod admin;
 mod auth;
 mod body;
 mod canonical;
 mod error;
+mod limits;
 mod query;
 mod source;
 mod status;
@@ -16,12 +18,15 @@ mod write;
 pub use auth::Tokens;
 pub use canonical::{canonical_batch, now_ns};
 pub use error::{Flavor, IngestError};
+pub use limits::Limits;
 pub use query::QueryTarget;
 pub use status::INFLUXDB_VERSION;
 pub use udp::UdpListener;
 
 use crate::forward::OutputHealth;
 use crate::pipeline::Pipeline;
+use crate::reload::Reloader;
+use arc_swap::ArcSwap;
 use axum::Router;
 use axum::http::HeaderValue;
 use axum::response::Response;
@@ -33,12 +38,10 @@ use std::sync::Arc;
 pub struct AppState {
     /// Chain + buffer.
     pub pipeline: Arc<Pipeline>,
-    /// Accepted tokens.
-    pub tokens: Tokens,
-    /// `[server] max_body`.
-    pub max_body: usize,
-    /// The line-protocol rules writes are checked against (`[server] accept_unsigned`).
-    pub lineproto: sluice_lineproto::Options,
+    /// Tokens, body size, line-protocol rules: swapped whole by a reload.
+    pub limits: Arc<ArcSwap<Limits>>,
+    /// Applies reloads (`POST /admin/reload`; `None`: reloads are off, as in unit tests).
+    pub reloader: Option<Arc<Reloader>>,
     /// Forwarders' state, for `/health`.
     pub outputs: Arc<Vec<Arc<OutputHealth>>>,
     /// Where non-CREATE queries are proxied.
@@ -56,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/query", get(query::query).post(query::query))
         .route("/health", get(status::health))
         .route("/metrics", get(status::metrics))
+        .route("/admin/reload", post(admin::reload))
         .layer(axum::middleware::map_response(influx_headers))
         .with_state(state)
 }

@@ -74,7 +74,7 @@ async fn answer(
         .iter()
         .find(|(k, _)| k == "p")
         .map(|(_, v)| v.as_str());
-    if !state.tokens.allows(&headers, password) {
+    if !state.limits.load().tokens.allows(&headers, password) {
         return Err(IngestError::Unauthorized);
     }
     let q = params

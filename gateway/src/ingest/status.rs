@@ -40,6 +40,8 @@ pub(super) async fn health(State(state): State<AppState>) -> Response {
         "message": "ready for queries and writes",
         "version": env!("CARGO_PKG_VERSION"),
         "chain": state.pipeline.chain().names(),
+        "active_chain": state.pipeline.chain().describe(),
+        "reload": state.reloader.as_ref().map(|r| r.report()),
         "buffer": stats_json(&stats),
         "outputs": outputs,
     });

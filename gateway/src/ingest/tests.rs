@@ -33,9 +33,12 @@ fn harness(tokens: &[&str], max_body: usize, max_buffer: u64) -> Harness {
     ));
     let state = AppState {
         pipeline,
-        tokens: Tokens::new(tokens.iter().map(|t| (*t).to_owned()).collect()),
-        max_body,
-        lineproto: sluice_lineproto::Options::v1(),
+        limits: Arc::new(arc_swap::ArcSwap::from_pointee(super::Limits {
+            tokens: Tokens::new(tokens.iter().map(|t| (*t).to_owned()).collect()),
+            max_body,
+            lineproto: sluice_lineproto::Options::v1(),
+        })),
+        reloader: None,
         outputs: Arc::new(Vec::new()),
         query_target: None,
         http: reqwest::Client::new(),

@@ -45,7 +45,12 @@ pub(super) async fn write_v1(
 ) -> Response {
     let result = async {
         let Query(params) = params.map_err(|e| IngestError::BadQuery(e.body_text()))?;
-        if !state.tokens.allows(&headers, params.p.as_deref()) {
+        if !state
+            .limits
+            .load()
+            .tokens
+            .allows(&headers, params.p.as_deref())
+        {
             return Err(IngestError::Unauthorized);
         }
         let db = params
@@ -76,7 +81,7 @@ pub(super) async fn write_v2(
 ) -> Response {
     let result = async {
         let Query(params) = params.map_err(|e| IngestError::BadQuery(e.body_text()))?;
-        if !state.tokens.allows(&headers, None) {
+        if !state.limits.load().tokens.allows(&headers, None) {
             return Err(IngestError::Unauthorized);
         }
         let bucket = params
@@ -113,8 +118,9 @@ async fn ingest(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(), IngestError> {
-    let body = read_body(body, headers, state.max_body).await?;
-    let (batch, summary) = canonical_batch(context, &body, precision, &state.lineproto);
+    let limits = state.limits.load_full();
+    let body = read_body(body, headers, limits.max_body).await?;
+    let (batch, summary) = canonical_batch(context, &body, precision, &limits.lineproto);
     match state
         .pipeline
         .accept(batch, body.len(), origin, Resend::Possible)

@@ -223,6 +223,74 @@ impl DatabaseCreated<'_> {
     }
 }
 
+/// A reload was applied: the chain of `generation` serves every batch from now on.
+#[derive(Debug)]
+pub struct ReloadApplied<'a> {
+    /// What asked for it: `admin`, `signal`, `watch`.
+    pub trigger: &'a str,
+    /// The new chain's generation.
+    pub generation: u64,
+    /// What changed and now applies, by config section.
+    pub applied: &'a [String],
+    /// What changed but needs a restart.
+    pub restart_needed: &'a [String],
+    /// From the trigger to the new chain serving.
+    pub elapsed: std::time::Duration,
+}
+
+impl ReloadApplied<'_> {
+    /// Logs at info (warn when part of the change needs a restart) and counts.
+    pub fn emit(&self, m: &Metrics) {
+        if self.restart_needed.is_empty() {
+            tracing::info!(
+                trigger = self.trigger,
+                generation = self.generation,
+                applied = ?self.applied,
+                elapsed_ms = self.elapsed.as_millis(),
+                "reload applied"
+            );
+        } else {
+            tracing::warn!(
+                trigger = self.trigger,
+                generation = self.generation,
+                applied = ?self.applied,
+                restart_needed = ?self.restart_needed,
+                elapsed_ms = self.elapsed.as_millis(),
+                "reload applied in part: the rest needs a restart"
+            );
+        }
+        m.reloads
+            .get_or_create(&super::metrics::ReloadLabels { result: "applied" })
+            .inc();
+    }
+}
+
+/// A reload failed at `stage`; the running chain and settings stay.
+#[derive(Debug)]
+pub struct ReloadFailed<'a> {
+    /// What asked for it.
+    pub trigger: &'a str,
+    /// `config`, `load`, `canary`.
+    pub stage: &'a str,
+    /// Why.
+    pub error: &'a str,
+}
+
+impl ReloadFailed<'_> {
+    /// Logs at error and counts.
+    pub fn emit(&self, m: &Metrics) {
+        tracing::error!(
+            trigger = self.trigger,
+            stage = self.stage,
+            error = self.error,
+            "reload refused; the running chain keeps serving"
+        );
+        m.reloads
+            .get_or_create(&super::metrics::ReloadLabels { result: "failed" })
+            .inc();
+    }
+}
+
 /// A plugin processed (or failed on) a batch.
 #[derive(Debug)]
 pub struct PluginRan<'a> {

@@ -48,6 +48,12 @@ pub(crate) struct PluginErrorLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ReloadLabels {
+    /// `applied` or `failed`.
+    pub(crate) result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct StageLabels {
     pub(crate) stage: &'static str,
 }
@@ -72,6 +78,7 @@ pub struct Metrics {
     pub(crate) output_retries: Family<OutputLabels, Counter>,
     pub(crate) output_latency: Family<OutputLabels, Histogram>,
     pub(crate) databases_created: Family<OutputLabels, Counter>,
+    pub(crate) reloads: Family<ReloadLabels, Counter>,
     pub(crate) dead_lettered_batches: Family<StageLabels, Counter>,
     pub(crate) dead_lettered_points: Family<StageLabels, Counter>,
     pub(crate) plugin_latency: Family<PluginLabels, Histogram>,
@@ -186,6 +193,12 @@ impl Metrics {
             "Databases an output did not have and the forwarder created (v1, create_database)",
             databases_created.clone(),
         );
+        let reloads = Family::<ReloadLabels, Counter>::default();
+        registry.register(
+            "reloads",
+            "Reloads of the config and plugins, by result (applied, failed)",
+            reloads.clone(),
+        );
         let dead_lettered_batches = Family::<StageLabels, Counter>::default();
         registry.register(
             "dead_lettered_batches",
@@ -230,6 +243,7 @@ impl Metrics {
             output_retries,
             output_latency,
             databases_created,
+            reloads,
             dead_lettered_batches,
             dead_lettered_points,
             plugin_latency,
