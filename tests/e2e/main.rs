@@ -14,6 +14,7 @@ mod errors;
 mod flood;
 mod forward;
 mod harness;
+mod hot_reload;
 mod ingest;
 mod kv_redis;
 mod lifecycle;

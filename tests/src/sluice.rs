@@ -240,6 +240,38 @@ impl TestSluice {
         )
     }
 
+    /// Rewrites the config file the way editors and deploy tools do: the text goes to a
+    /// temporary file beside it, renamed over the config (a running gateway's file watch
+    /// sees one change).
+    ///
+    /// # Panics
+    /// If the file cannot be written.
+    pub fn replace_config(&self, config: &str) {
+        let text = config
+            .replace("{port}", &self.port.to_string())
+            .replace("{dir}", &self.dir.path().to_string_lossy());
+        let tmp = self.config_path.with_extension("toml.new");
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &self.config_path))
+            .unwrap_or_else(|e| panic!("replacing {}: {e}", self.config_path.display()));
+    }
+
+    /// Sends `SIGHUP` (reload).
+    ///
+    /// # Panics
+    /// If it is not running or `kill` fails.
+    pub fn hangup(&self) {
+        let pid = self
+            .service
+            .pid()
+            .unwrap_or_else(|| panic!("sluice is not running"));
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap_or_else(|e| panic!("kill -HUP {pid}: {e}"));
+        assert!(status.success(), "kill -HUP {pid}: {status}");
+    }
+
     /// SIGKILL, then reap.
     pub fn kill9(&mut self) {
         self.service.kill9();

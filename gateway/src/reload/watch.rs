@@ -2,12 +2,12 @@
 //! plugin's `.wasm` ([`watch_files`]) and `SIGHUP` ([`watch_signal`]).
 //!
 //! Files are watched through their directories, so a file replaced by a rename (how
-//! editors and build tools write) is seen like one written in place; changes within
-//! 100 ms are folded into one reload (`notify-debouncer-mini`).
+//! editors and build tools write) is seen like one written in place. Only creations,
+//! modifications and removals count (never accesses: the reload reads the files itself),
+//! and changes within 100 ms of the first are folded into one reload.
 
 use super::{Reloader, Trigger};
-use notify_debouncer_mini::notify::{self, RecursiveMode};
-use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
+use notify::{EventKind, RecursiveMode, Watcher};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,15 +28,20 @@ pub async fn watch_files(
     shutdown: CancellationToken,
 ) -> Result<(), notify::Error> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<PathBuf>>();
-    let mut debouncer = new_debouncer(DEBOUNCE, move |events: DebounceEventResult| {
-        if let Ok(events) = events {
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && matches!(
+                event.kind,
+                EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
+            )
+        {
             // The receiver goes only at shutdown.
-            let _ = tx.send(events.into_iter().map(|e| e.path).collect());
+            let _ = tx.send(event.paths);
         }
     })?;
     let mut watched_dirs = HashSet::new();
     let mut files = reloader.watched_files().await;
-    watch_dirs(debouncer.watcher(), &files, &mut watched_dirs)?;
+    watch_dirs(&mut watcher, &files, &mut watched_dirs)?;
     tokio::spawn(async move {
         loop {
             let changed = tokio::select! {
@@ -47,9 +52,12 @@ pub async fn watch_files(
             if !changed.iter().any(|path| files.contains(path)) {
                 continue;
             }
+            // Let the rest of a multi-step write land, then drop what it queued.
+            tokio::time::sleep(DEBOUNCE).await;
+            while rx.try_recv().is_ok() {}
             reloader.reload(Trigger::Watch).await;
             files = reloader.watched_files().await;
-            if let Err(e) = watch_dirs(debouncer.watcher(), &files, &mut watched_dirs) {
+            if let Err(e) = watch_dirs(&mut watcher, &files, &mut watched_dirs) {
                 tracing::warn!(error = %e, "cannot watch a new plugin's directory; reload it with SIGHUP or POST /admin/reload");
             }
         }
@@ -59,7 +67,7 @@ pub async fn watch_files(
 
 /// Adds a watch on the directory of each of `files` not watched yet.
 fn watch_dirs(
-    watcher: &mut dyn notify::Watcher,
+    watcher: &mut impl Watcher,
     files: &[PathBuf],
     watched: &mut HashSet<PathBuf>,
 ) -> Result<(), notify::Error> {

@@ -1,0 +1,346 @@
+//! Hot reload against a real `sluice` and `influxd`: reloads under continuous load lose
+//! nothing and answer no client with an error, every batch runs on exactly one chain
+//! version, broken changes are refused while the old chain keeps serving, and each
+//! trigger (`POST /admin/reload`, a rename-write of the config or of a `.wasm`, `SIGHUP`)
+//! applies.
+
+use sluice_e2e::{
+    LONG, Point, SluiceConfig, TestInflux, TestSluice, metric_sum, plugin_wasm, to_lines,
+    wait_until,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const T0: i64 = 1_700_000_000_000_000_000;
+/// Points per writer batch; batch `k`'s points are at `T0 + k * STRIDE + i`.
+const BATCH: i64 = 200;
+const STRIDE: i64 = 1_000;
+
+/// A relay running the component at `wasm` as `strip` with `config`, to `influx`.
+fn config(influx: &TestInflux, wasm: &Path, plugin_config: &str) -> String {
+    SluiceConfig::new()
+        .plugin("strip", wasm, &format!("config = {plugin_config}\n"))
+        .output_v1("central", &influx.url())
+        .toml()
+}
+
+fn strip(tag: &str) -> String {
+    format!("{{ tags = [\"{tag}\"] }}")
+}
+
+/// Copies `from` to `to` through a temporary file and a rename, as build tools do.
+fn install(from: &Path, to: &Path) {
+    let tmp = to.with_extension("wasm.tmp");
+    std::fs::copy(from, &tmp)
+        .and_then(|_| std::fs::rename(&tmp, to))
+        .unwrap_or_else(|e| panic!("installing {} as {}: {e}", from.display(), to.display()));
+}
+
+/// The running chain's generation and its plugins' sha256, from `/health`.
+fn active(sluice: &TestSluice) -> (u64, Vec<String>) {
+    let health = sluice.health();
+    let chain = &health["active_chain"];
+    let shas = chain["plugins"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .filter_map(|p| p["sha256"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    (chain["generation"].as_u64().unwrap_or(0), shas)
+}
+
+/// `POST /admin/reload`: status and JSON body.
+fn admin_reload(sluice: &TestSluice) -> (u16, serde_json::Value) {
+    let response = sluice.request("POST", "/admin/reload").send();
+    (response.status, response.json())
+}
+
+/// The `load` points of writer batch `k`.
+fn batch(k: i64) -> Vec<Point> {
+    (0..BATCH)
+        .map(|i| {
+            Point::new("load")
+                .tag("node", &format!("n{}", i % 10))
+                .tag("region", &format!("r{}", i % 3))
+                .field("v", k)
+                .at(T0 + k * STRIDE + i)
+        })
+        .collect()
+}
+
+#[test]
+fn reloads_under_load_lose_nothing_and_each_batch_runs_on_one_chain() {
+    let influx = TestInflux::start();
+    influx.create_db("h");
+    // A copy of the plugin the test can replace.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let wasm: PathBuf = dir.path().join("strip.wasm");
+    install(&plugin_wasm("tag-strip"), &wasm);
+    let sluice = TestSluice::with_config(config(&influx, &wasm, &strip("node"))).spawn();
+
+    let stop = AtomicBool::new(false);
+    let acked: Mutex<Vec<i64>> = Mutex::new(Vec::new());
+    let refused: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut reload_answers = Vec::new();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // Bounded: at most 2,000 batches, stops when told.
+            for k in 0..2_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let response = sluice.write("h", &to_lines(&batch(k)));
+                if response.status == 204 {
+                    acked.lock().unwrap_or_else(|e| e.into_inner()).push(k);
+                } else {
+                    refused
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(response.describe());
+                }
+            }
+        });
+        // Ten reloads alternating what tag-strip strips...
+        for n in 0..10 {
+            std::thread::sleep(Duration::from_millis(250));
+            let tag = if n % 2 == 0 { "region" } else { "node" };
+            sluice.replace_config(&config(&influx, &wasm, &strip(tag)));
+            reload_answers.push(admin_reload(&sluice));
+        }
+        // ... then the component replaced by another build (identity, which takes no
+        // config: the config follows within the watch's debounce), seen by the watch.
+        let before = active(&sluice);
+        install(&plugin_wasm("identity"), &wasm);
+        sluice.replace_config(&config(&influx, &wasm, "{}"));
+        let swapped = wait_until(Duration::from_secs(10), || {
+            let now = active(&sluice);
+            (now.1 != before.1).then_some(now)
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, Ordering::Relaxed);
+        assert!(
+            swapped.is_some(),
+            "the replaced .wasm was not reloaded:\n{}",
+            sluice.log()
+        );
+    });
+
+    for (status, body) in &reload_answers {
+        assert_eq!(*status, 200, "reload answered {status}: {body}");
+        assert_eq!(body["result"], "applied", "{body}");
+    }
+    let refused = refused.into_inner().unwrap_or_else(|e| e.into_inner());
+    assert!(
+        refused.is_empty(),
+        "writes refused during reloads: {refused:?}"
+    );
+    let acked = acked.into_inner().unwrap_or_else(|e| e.into_inner());
+    let expected = acked.len() * usize::try_from(BATCH).unwrap_or(0);
+    let stored = wait_until(LONG, || {
+        let points = influx.try_points("h", "load").ok()?;
+        (points.len() >= expected).then_some(points)
+    })
+    .unwrap_or_else(|| panic!("not every acknowledged point was stored:\n{}", sluice.log()));
+    assert_eq!(stored.len(), expected, "stored vs acknowledged points");
+
+    // Each batch ran on one chain: all its points have the same tag keys.
+    let mut keys_by_batch: BTreeMap<i64, BTreeSet<Vec<String>>> = BTreeMap::new();
+    for point in &stored {
+        let k = (point.time - T0) / STRIDE;
+        keys_by_batch
+            .entry(k)
+            .or_default()
+            .insert(point.tags.keys().cloned().collect());
+    }
+    let mixed: Vec<_> = keys_by_batch.iter().filter(|(_, v)| v.len() > 1).collect();
+    assert!(
+        mixed.is_empty(),
+        "batches that ran on two chains: {mixed:?}"
+    );
+    let versions: BTreeSet<Vec<String>> = keys_by_batch
+        .values()
+        .flat_map(|v| v.iter().cloned())
+        .collect();
+    assert_eq!(
+        versions.len(),
+        3,
+        "expected batches stripped of node, of region, and (identity) of nothing: {versions:?}"
+    );
+    println!(
+        "{} batches, {} points through 11 reloads; 0 refused",
+        acked.len(),
+        stored.len()
+    );
+}
+
+#[test]
+fn broken_changes_are_refused_while_the_old_chain_serves() {
+    let influx = TestInflux::start();
+    influx.create_db("b");
+    let strip_wasm = plugin_wasm("tag-strip");
+    let good = config(&influx, &strip_wasm, &strip("node"));
+    let sluice = TestSluice::with_config(good.clone()).spawn();
+    let truncated = sluice.dir().join("truncated.wasm");
+    let bytes = std::fs::read(&strip_wasm).unwrap_or_else(|e| panic!("reading: {e}"));
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
+    let evil = plugin_wasm("evil");
+    // The attack on every batch, the reload's canary included.
+    let evil_config = |mode: &str| {
+        SluiceConfig::new()
+            .plugin(
+                "evil",
+                &evil,
+                &format!("config = {{ mode = \"{mode}\", trigger = \"sluice_reload_canary\" }}\n"),
+            )
+            .output_v1("central", &influx.url())
+            .toml()
+    };
+    let pinned = good.replace(
+        "[[plugins]]\n",
+        "[[plugins]]\nsha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\n",
+    );
+    let cases = [
+        (
+            "a truncated .wasm",
+            config(&influx, &truncated, &strip("node")),
+            "load",
+        ),
+        (
+            "an init that rejects its config",
+            evil_config("reject-config"),
+            "load",
+        ),
+        (
+            "a canary batch the chain fails on",
+            evil_config("invalid-output"),
+            "canary",
+        ),
+        (
+            "a syntax error in the config",
+            format!("{good}\n[[plugins\n"),
+            "config",
+        ),
+        ("a sha256 pin the file does not match", pinned, "load"),
+    ];
+    for (n, (what, broken, stage)) in cases.iter().enumerate() {
+        sluice.replace_config(broken);
+        let (status, body) = admin_reload(&sluice);
+        assert_eq!(status, 422, "{what}: {body}");
+        assert_eq!(
+            (body["result"].as_str(), body["stage"].as_str()),
+            (Some("failed"), Some(*stage)),
+            "{what}: {body}"
+        );
+        // The old chain still strips `node`.
+        let point = Point::new(&format!("after{n}"))
+            .tag("node", "n1")
+            .tag("region", "r1")
+            .field("v", 1i64)
+            .at(T0 + i64::try_from(n).unwrap_or(0));
+        let response = sluice.write("b", &to_lines(&[point]));
+        assert_eq!(response.status, 204, "{what}: {}", response.describe());
+        let stored = wait_until(LONG, || {
+            influx
+                .try_points("b", &format!("after{n}"))
+                .ok()
+                .filter(|p| !p.is_empty())
+        })
+        .unwrap_or_default();
+        assert_eq!(stored.len(), 1, "{what}: not stored");
+        assert!(
+            !stored[0].tags.contains_key("node") && stored[0].tags.contains_key("region"),
+            "{what}: the old chain did not run: {:?}",
+            stored[0]
+        );
+    }
+    let (generation, _) = active(&sluice);
+    assert_eq!(generation, 0, "a broken reload replaced the chain");
+    let health = sluice.health();
+    assert_eq!(health["reload"]["result"], "failed", "{health}");
+    let failed = metric_sum(
+        &sluice.metrics(),
+        "sluice_reloads_total",
+        &[("result", "failed")],
+    )
+    .unwrap_or(0.0);
+    assert!(
+        failed >= 5.0,
+        "sluice_reloads_total{{result=\"failed\"}} = {failed}"
+    );
+    assert!(sluice.log().contains("reload refused"), "no log line");
+}
+
+#[test]
+fn the_file_watch_and_sighup_reload_and_restart_only_changes_are_reported() {
+    let influx = TestInflux::start();
+    influx.create_db("w");
+    let strip_wasm = plugin_wasm("tag-strip");
+    let sluice = TestSluice::with_config(config(&influx, &strip_wasm, &strip("node"))).spawn();
+
+    // A rename-write of the config, no signal, no request: the watch applies it.
+    let changed = Instant::now();
+    sluice.replace_config(&config(&influx, &strip_wasm, &strip("region")));
+    let applied = wait_until(Duration::from_secs(10), || {
+        (active(&sluice).0 == 1).then(|| changed.elapsed())
+    });
+    let Some(applied) = applied else {
+        panic!("the file watch did not reload:\n{}", sluice.log());
+    };
+    assert_eq!(sluice.health()["reload"]["trigger"], "watch");
+    println!(
+        "file change to new chain serving: {} ms",
+        applied.as_millis()
+    );
+
+    // SIGHUP reloads (and no longer ends the process).
+    sluice.hangup();
+    let signalled = wait_until(Duration::from_secs(10), || {
+        let health = sluice.health();
+        (health["reload"]["trigger"] == "signal").then_some(health)
+    });
+    assert!(
+        signalled.is_some(),
+        "SIGHUP did not reload:\n{}",
+        sluice.log()
+    );
+
+    // Tokens apply live; an output change is reported as needing a restart.
+    let with_token = config(&influx, &strip_wasm, &strip("region"))
+        .replace("tokens = []", "tokens = [\"s3cret\"]")
+        .replace(
+            "[[outputs]]\nname = \"central\"",
+            "[[outputs]]\nname = \"central2\"",
+        );
+    sluice.replace_config(&with_token);
+    // The watch applies the token (generation 2); from then on reloads need it too.
+    let watched = wait_until(Duration::from_secs(10), || {
+        (active(&sluice).0 == 2).then_some(())
+    });
+    assert!(
+        watched.is_some(),
+        "the token change was not applied:
+{}",
+        sluice.log()
+    );
+    let (status, body) = admin_reload(&sluice);
+    assert_eq!(status, 401, "the new token is not yet required? {body}");
+    let response = sluice
+        .request("POST", "/admin/reload")
+        .token("s3cret")
+        .send();
+    let body = response.json();
+    assert_eq!(response.status, 200, "{body}");
+    assert!(
+        body["restart_needed"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|s| s == "outputs")),
+        "{body}"
+    );
+    let response = sluice.write("w", "m v=1 1\n");
+    assert_eq!(response.status, 401, "{}", response.describe());
+}
