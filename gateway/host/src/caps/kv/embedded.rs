@@ -70,7 +70,7 @@ impl EmbeddedKv {
 
     /// Opens (or creates) the store in the `redb` file at `path`, holding it exclusively
     /// until dropped. If the old journal (`kv.journal` in the same directory) is there,
-    /// its data is first imported once (see the [`migrate`] module).
+    /// its data is first imported once, and the journal renamed `kv.journal.migrated`.
     ///
     /// Errors: [`CapabilityError::Locked`] (naming `path`) if another process, or
     /// another open store in this one, has the file; [`CapabilityError::Corrupt`] if it
@@ -108,6 +108,25 @@ impl EmbeddedKv {
             txn.open_table(META).at(&self.path)?;
         }
         txn.commit().at(&self.path)
+    }
+
+    /// The ids of `keys` in `namespace` if every one has an id, read in a read
+    /// transaction (no writer waited for, nothing to sync); `None` if any is new.
+    fn known_ids(
+        &self,
+        namespace: &str,
+        keys: &[String],
+    ) -> Result<Option<Vec<u64>>, CapabilityError> {
+        let txn = self.db.begin_read().at(&self.path)?;
+        let table = txn.open_table(IDS).at(&self.path)?;
+        let mut ids = Vec::with_capacity(keys.len());
+        for key in keys {
+            match table.get((namespace, key.as_str())).at(&self.path)? {
+                Some(id) => ids.push(id.value()),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(ids))
     }
 
     /// A durable write transaction (waits for the one running, if any).
@@ -179,6 +198,9 @@ impl KvStore for EmbeddedKv {
         for key in keys {
             check_key(key)?;
         }
+        if let Some(ids) = self.known_ids(namespace, keys)? {
+            return Ok(ids);
+        }
         let txn = self.write()?;
         let (ids, assigned) = {
             let mut table = txn.open_table(IDS).at(&self.path)?;
@@ -213,7 +235,7 @@ impl KvStore for EmbeddedKv {
         if assigned {
             txn.commit().at(&self.path)?;
         } else {
-            // Every key had its id: nothing to make durable.
+            // Another call assigned the missing ids since `known_ids` looked.
             txn.abort().at(&self.path)?;
         }
         Ok(ids)
