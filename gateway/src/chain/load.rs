@@ -135,9 +135,9 @@ pub fn load_with(
     Ok(Chain::new(stages, Arc::clone(&parts.workers), metrics))
 }
 
-/// The configured `kv` and `blob` backends. Blocking (the embedded kv replays its
-/// journal); a Redis kv is not contacted here, only its URL checked: an unreachable
-/// Redis makes plugin calls fail as unavailable until it answers.
+/// The configured `kv` and `blob` backends. The embedded kv is not opened here but at its
+/// first call (see [`LazyKv`]); a Redis kv is not contacted here, only its URL checked: an
+/// unreachable Redis makes plugin calls fail as unavailable until it answers.
 pub fn open_capabilities(config: &Config) -> Result<Capabilities, ChainError> {
     let kv: Arc<dyn KvStore> = match config.kv.kind {
         KvKind::Embedded => Arc::new(open_embedded_kv(config)),
@@ -192,5 +192,5 @@ pub fn open_capabilities(config: &Config) -> Result<Capabilities, ChainError> {
 /// The embedded kv in the config's kv dir, opened (and locked) at the first kv call: a
 /// gateway whose plugins never call kv never takes the lock (see [`LazyKv`]).
 fn open_embedded_kv(config: &Config) -> LazyKv {
-    LazyKv::new(config.kv_dir().join("kv.journal"))
+    LazyKv::new(config.kv_dir().join("kv.redb"))
 }

@@ -91,7 +91,7 @@ impl PluginConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KvKind {
-    /// In-process, persisted to a journal file in `dir`.
+    /// In-process, persisted to a `redb` file (`kv.redb`) in `dir`.
     #[default]
     Embedded,
     /// A Redis server at `url`, shared by every gateway pointing at it.

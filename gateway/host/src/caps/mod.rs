@@ -136,13 +136,13 @@ impl Capabilities {
         Self { kv, blob }
     }
 
-    /// The embedded backends: a kv persisted in `dir/kv.journal` and blobs stored as
+    /// The embedded backends: a kv persisted in `dir/kv.redb` and blobs stored as
     /// files under `dir/blobs/`.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
     /// let caps = sluice_host::caps::Capabilities::embedded(dir.path()).unwrap();
-    /// assert!(dir.path().join("kv.journal").exists());
+    /// assert!(dir.path().join("kv.redb").exists());
     /// # drop(caps);
     /// ```
     pub fn embedded(dir: &std::path::Path) -> Result<Self, CapabilityError> {
@@ -151,7 +151,7 @@ impl Capabilities {
             source,
         })?;
         Ok(Self {
-            kv: Arc::new(EmbeddedKv::open(&dir.join("kv.journal"))?),
+            kv: Arc::new(EmbeddedKv::open(&dir.join("kv.redb"))?),
             blob: Arc::new(FsBlobStore::open(&dir.join("blobs"))?),
         })
     }

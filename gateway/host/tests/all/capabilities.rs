@@ -67,7 +67,7 @@ fn every_import_reaches_its_backend() {
         matches!(&effects[3], Effect::BlobPut { key, bytes: 30, .. } if key == "probe/batch-1")
     );
 
-    // The journaled kv keeps ids across a restart: a new plugin over the same directory.
+    // The persisted kv keeps ids across a restart: a new plugin over the same directory.
     drop(instance);
     drop(plugin);
     let caps = Capabilities::embedded(&dir).unwrap();

@@ -1,6 +1,6 @@
 //! [`LazyKv`]: the embedded kv opened at its first call, not at start.
 //!
-//! The journal takes an exclusive lock on its directory. Gateways whose plugins never
+//! The store holds its database file exclusively. Gateways whose plugins never
 //! call `kv` (tag-strip, ts-dedup) must not take it: two of them side by side with the
 //! default kv dir (beside their buffers) would refuse to start. A gateway whose plugins do
 //! call `kv` opens it on the first call; if another process holds it, that call — and each
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::{EmbeddedKv, KvStore};
 use crate::caps::CapabilityError;
 
-/// The embedded kv journaled at `path`, opened by the first call that needs it.
+/// The embedded kv in the `redb` file at `path`, opened by the first call that needs it.
 #[derive(Debug)]
 pub struct LazyKv {
     path: PathBuf,
@@ -21,7 +21,7 @@ pub struct LazyKv {
 }
 
 impl LazyKv {
-    /// A kv to be journaled at `path` (its directory is created on first use).
+    /// A kv to be stored in the `redb` file at `path` (its directory is created on first use).
     pub fn new(path: PathBuf) -> Self {
         Self {
             path,
@@ -72,15 +72,17 @@ mod tests {
     #[test]
     fn opens_at_the_first_call_and_shares_the_lock_rule() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kv/kv.journal");
+        let path = dir.path().join("kv/kv.redb");
         let a = LazyKv::new(path.clone());
         let b = LazyKv::new(path.clone());
         assert!(!path.exists(), "nothing is opened before a call");
         assert_eq!(a.incr("n", 1).unwrap(), 1);
-        assert!(matches!(
-            b.incr("n", 1),
-            Err(CapabilityError::Locked { .. })
-        ));
+        let err = b.incr("n", 1).unwrap_err();
+        assert!(
+            matches!(&err, CapabilityError::Locked { path: p } if *p == path),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("kv.redb is locked"), "{err}");
         drop(a);
         assert_eq!(
             b.incr("n", 1).unwrap(),

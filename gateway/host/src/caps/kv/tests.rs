@@ -57,14 +57,16 @@ fn bad_keys_are_refused_with_the_key_quoted() {
 }
 
 #[test]
-fn a_journaled_store_recovers_every_write() {
+fn a_persisted_store_recovers_every_write() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kv.journal");
+    let path = dir.path().join("kv.redb");
     {
         let kv = EmbeddedKv::open(&path).unwrap();
         kv.set_many(vec![("k".into(), b"v".to_vec())]).unwrap();
         kv.incr("n", 5).unwrap();
         kv.assign_ids("ns", &keys(&["a", "b"])).unwrap();
+        // All known: no id is assigned, nothing is written.
+        assert_eq!(kv.assign_ids("ns", &keys(&["b", "a"])).unwrap(), [1, 0]);
     }
     let kv = EmbeddedKv::open(&path).unwrap();
     assert_eq!(
@@ -75,22 +77,59 @@ fn a_journaled_store_recovers_every_write() {
 }
 
 #[test]
-fn a_journal_full_of_overwrites_is_compacted_on_open() {
+fn a_second_opener_is_refused_with_the_path_until_the_first_closes() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kv.journal");
-    {
-        let kv = EmbeddedKv::open(&path).unwrap();
-        let big = vec![7u8; 64 * 1024];
-        for _ in 0..40 {
-            kv.set_many(vec![("blob".into(), big.clone())]).unwrap();
+    let path = dir.path().join("kv.redb");
+    let first = EmbeddedKv::open(&path).unwrap();
+    first.incr("n", 1).unwrap();
+    let err = EmbeddedKv::open(&path).unwrap_err();
+    assert!(
+        matches!(&err, CapabilityError::Locked { path: p } if *p == path),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} is locked: another process (a running gateway?) uses this store",
+            path.display()
+        )
+    );
+    drop(first);
+    assert_eq!(EmbeddedKv::open(&path).unwrap().incr("n", 1).unwrap(), 2);
+}
+
+#[test]
+fn a_foreign_file_is_refused_as_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kv.redb");
+    std::fs::write(&path, vec![b'x'; 8192]).unwrap();
+    let err = EmbeddedKv::open(&path).unwrap_err();
+    assert!(
+        matches!(&err, CapabilityError::Corrupt { path: p, .. } if *p == path),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn concurrent_callers_never_share_an_id() {
+    let kv = std::sync::Arc::new(EmbeddedKv::in_memory());
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let kv = std::sync::Arc::clone(&kv);
+            std::thread::spawn(move || {
+                let ks: Vec<String> = (0..50).map(|i| format!("k{}", (i * 7 + t) % 100)).collect();
+                (ks.clone(), kv.assign_ids("ns", &ks).unwrap())
+            })
+        })
+        .collect();
+    let mut seen = std::collections::HashMap::new();
+    for t in threads {
+        let (ks, ids) = t.join().unwrap();
+        for (k, id) in ks.into_iter().zip(ids) {
+            assert_eq!(*seen.entry(k).or_insert(id), id);
         }
     }
-    let before = std::fs::metadata(&path).unwrap().len();
-    let kv = EmbeddedKv::open(&path).unwrap();
-    let after = std::fs::metadata(&path).unwrap().len();
-    assert!(after < before / 10, "{before} -> {after}");
-    assert_eq!(
-        kv.get_many(&keys(&["blob"])).unwrap()[0].as_deref(),
-        Some(&[7u8; 64 * 1024][..])
-    );
+    let mut ids: Vec<u64> = seen.values().copied().collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..seen.len() as u64).collect::<Vec<_>>());
 }
