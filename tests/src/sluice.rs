@@ -256,6 +256,21 @@ impl TestSluice {
             .unwrap_or_else(|e| panic!("replacing {}: {e}", self.config_path.display()));
     }
 
+    /// Its resident set size from `/proc` (bytes), if it runs.
+    pub fn rss_bytes(&self) -> Option<u64> {
+        let pid = self.service.pid()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kib * 1024)
+    }
+
     /// Sends `SIGHUP` (reload).
     ///
     /// # Panics

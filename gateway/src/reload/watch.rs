@@ -4,7 +4,7 @@
 //! Files are watched through their directories, so a file replaced by a rename (how
 //! editors and build tools write) is seen like one written in place. Only creations,
 //! modifications and removals count (never accesses: the reload reads the files itself),
-//! and changes within 100 ms of the first are folded into one reload.
+//! and changes within 50 ms of the first are folded into one reload.
 
 use super::{Reloader, Trigger};
 use notify::{EventKind, RecursiveMode, Watcher};
@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Changes closer together than this are one reload.
-const DEBOUNCE: Duration = Duration::from_millis(100);
+const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// Watches the config file and every plugin's `.wasm` (the set is refreshed after each
 /// reload) and reloads when one changes, until `shutdown`.
