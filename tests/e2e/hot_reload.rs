@@ -119,7 +119,7 @@ fn reloads_under_load_lose_nothing_and_each_batch_runs_on_one_chain() {
         // Ten reloads alternating what tag-strip strips...
         for n in 0..10 {
             std::thread::sleep(Duration::from_millis(250));
-            let tag = if n % 2 == 0 { "region" } else { "node" };
+            let tag = if n.is_multiple_of(2) { "region" } else { "node" };
             sluice.replace_config(&config(&influx, &wasm, &strip(tag)));
             reload_answers.push(admin_reload(&sluice));
         }
@@ -210,7 +210,7 @@ fn a_thousand_reloads_leave_memory_flat() {
     let strip_wasm = plugin_wasm("tag-strip");
     let sluice = TestSluice::with_config(config(&influx, &strip_wasm, &strip("node"))).spawn();
     let reload = |n: usize| {
-        let tag = if n % 2 == 0 { "region" } else { "node" };
+        let tag = if n.is_multiple_of(2) { "region" } else { "node" };
         sluice.replace_config(&config(&influx, &strip_wasm, &strip(tag)));
         let (status, body) = admin_reload(&sluice);
         assert_eq!(status, 200, "reload {n}: {body}");
