@@ -117,7 +117,7 @@ fn reloads_under_load_lose_nothing_and_each_batch_runs_on_one_chain() {
         std::thread::sleep(Duration::from_secs(1));
         reloading.store(true, Ordering::Relaxed);
         // Ten reloads alternating what tag-strip strips...
-        for n in 0..10 {
+        for n in 0..10u32 {
             std::thread::sleep(Duration::from_millis(250));
             let tag = if n.is_multiple_of(2) { "region" } else { "node" };
             sluice.replace_config(&config(&influx, &wasm, &strip(tag)));
