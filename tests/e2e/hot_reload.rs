@@ -119,7 +119,11 @@ fn reloads_under_load_lose_nothing_and_each_batch_runs_on_one_chain() {
         // Ten reloads alternating what tag-strip strips...
         for n in 0..10u32 {
             std::thread::sleep(Duration::from_millis(250));
-            let tag = if n.is_multiple_of(2) { "region" } else { "node" };
+            let tag = if n.is_multiple_of(2) {
+                "region"
+            } else {
+                "node"
+            };
             sluice.replace_config(&config(&influx, &wasm, &strip(tag)));
             reload_answers.push(admin_reload(&sluice));
         }
@@ -210,7 +214,11 @@ fn a_thousand_reloads_leave_memory_flat() {
     let strip_wasm = plugin_wasm("tag-strip");
     let sluice = TestSluice::with_config(config(&influx, &strip_wasm, &strip("node"))).spawn();
     let reload = |n: usize| {
-        let tag = if n.is_multiple_of(2) { "region" } else { "node" };
+        let tag = if n.is_multiple_of(2) {
+            "region"
+        } else {
+            "node"
+        };
         sluice.replace_config(&config(&influx, &strip_wasm, &strip(tag)));
         let (status, body) = admin_reload(&sluice);
         assert_eq!(status, 200, "reload {n}: {body}");
@@ -284,6 +292,16 @@ fn broken_changes_are_refused_while_the_old_chain_serves() {
             "canary",
         ),
         (
+            "a plugin that traps on every batch",
+            evil_config("panic"),
+            "canary",
+        ),
+        (
+            "an init that never returns",
+            evil_config("init-loop"),
+            "load",
+        ),
+        (
             "a syntax error in the config",
             format!("{good}\n[[plugins\n"),
             "config",
@@ -332,7 +350,7 @@ fn broken_changes_are_refused_while_the_old_chain_serves() {
     )
     .unwrap_or(0.0);
     assert!(
-        failed >= 5.0,
+        failed >= 7.0,
         "sluice_reloads_total{{result=\"failed\"}} = {failed}"
     );
     assert!(sluice.log().contains("reload refused"), "no log line");
