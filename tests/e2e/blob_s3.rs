@@ -4,13 +4,9 @@
 //! `Retry-After` to clients (no acknowledged point lost) that heals by itself.
 
 use sluice_e2e::{
-    FieldValue, LONG, Point, Response, SluiceConfig, TestInflux, TestS3, TestSluice, plugin_wasm,
-    to_lines, wait_until,
+    FieldValue, LONG, Point, SluiceConfig, TestInflux, TestS3, TestSluice, assert_all_stored,
+    plugin_wasm, to_lines, wait_until, write_through_outage,
 };
-use std::collections::BTreeSet;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 const T0: i64 = 1_700_000_000_000_000_000;
 const BUCKET: &str = "traces";
@@ -109,11 +105,6 @@ fn offloaded_traces_read_back_byte_identical_from_s3() {
     assert_eq!(keys_again, keys);
 }
 
-/// How many items `m` holds now.
-fn len<T>(m: &Mutex<Vec<T>>) -> usize {
-    m.lock().map_or(0, |v| v.len())
-}
-
 #[test]
 fn an_s3_outage_is_a_503_and_heals_without_losing_acknowledged_points() {
     let influx = TestInflux::start();
@@ -121,79 +112,24 @@ fn an_s3_outage_is_a_503_and_heals_without_losing_acknowledged_points() {
     let s3 = TestS3::start();
     s3.create_bucket(BUCKET);
     let sluice = spawn_relay(&influx, &s3);
-
-    let stop = AtomicBool::new(false);
-    let acked: Mutex<Vec<Point>> = Mutex::new(Vec::new());
-    let refused: Mutex<Vec<Response>> = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            let mut t = T0;
-            while !stop.load(Ordering::Relaxed) {
-                let points: Vec<Point> = (0..5)
-                    .map(|i| {
-                        Point::new("err")
-                            .tag("label", &format!("l{i}"))
-                            .field(
-                                "trace",
-                                trace(usize::try_from(t % 1000).unwrap_or(0), 4).as_str(),
-                            )
-                            .at(t + i)
-                    })
-                    .collect();
-                t += 10;
-                let response = sluice.write("apm", &to_lines(&points));
-                match response.status {
-                    204 => acked.lock().unwrap().extend(points),
-                    503 => refused.lock().unwrap().push(response),
-                    _ => panic!("unexpected answer: {}", response.describe()),
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        });
-        let progress = |what: &str, check: &dyn Fn() -> bool| {
-            if wait_until(Duration::from_secs(20), || check().then_some(())).is_none() {
-                stop.store(true, Ordering::Relaxed);
-                panic!("{what} within 20 s");
-            }
-        };
-        progress("25 points accepted", &|| len(&acked) >= 25);
-        s3.pause();
-        progress("3 writes refused", &|| len(&refused) >= 3);
-        let acked_at_resume = len(&acked);
-        s3.resume();
-        progress("writes accepted again", &|| {
-            len(&acked) >= acked_at_resume + 25
-        });
-        stop.store(true, Ordering::Relaxed);
+    let batch = |k: i64| -> Vec<Point> {
+        (0..5)
+            .map(|i| {
+                Point::new("err")
+                    .tag("label", &format!("l{i}"))
+                    .field("trace", trace(usize::try_from(k).unwrap_or(0), 4).as_str())
+                    .at(T0 + k * 10 + i)
+            })
+            .collect()
+    };
+    let acked = write_through_outage(&sluice, "apm", batch, 25, |down| {
+        if down {
+            s3.pause();
+        } else {
+            s3.resume();
+        }
     });
-
-    for response in refused.lock().unwrap().iter() {
-        let retry_after = response.header("retry-after").unwrap_or_default();
-        assert!(
-            retry_after.trim().parse::<u64>().is_ok(),
-            "503 without Retry-After: {}",
-            response.describe()
-        );
-    }
-    let acked = acked.into_inner().unwrap();
-    let stored = wait_until(LONG, || {
-        let points = influx.try_points("apm", "err").ok()?;
-        (points.len() >= acked.len()).then_some(points)
-    })
-    .unwrap_or_default();
-    let stored_times: BTreeSet<i64> = stored.iter().map(|p| p.time).collect();
-    let lost: Vec<&Point> = acked
-        .iter()
-        .filter(|p| !stored_times.contains(&p.time))
-        .collect();
-    assert!(
-        lost.is_empty(),
-        "{} of {} acknowledged points lost, e.g. {:?}\n{}",
-        lost.len(),
-        acked.len(),
-        lost.first(),
-        sluice.log()
-    );
+    let stored = assert_all_stored(&influx, "apm", "err", &acked, &sluice.log());
     // Every stored pointer leads to its body.
     for point in stored.iter().take(10) {
         let Some(FieldValue::Str(url)) = point.fields.get("trace_url") else {

@@ -5,15 +5,13 @@
 //! also driven directly against the real server, without wasm.
 
 use sluice_e2e::{
-    FieldValue, LONG, Point, Response, SluiceConfig, TestInflux, TestRedis, TestSluice,
-    plugin_wasm, to_lines, wait_until,
+    FieldValue, LONG, Point, SluiceConfig, TestInflux, TestRedis, TestSluice, assert_all_stored,
+    plugin_wasm, to_lines, wait_until, write_through_outage,
 };
 use sluice_host::caps::CapabilityError;
 use sluice_host::caps::kv::{KvStore, NamespacedKv, RedisKv, RedisKvOptions};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 const T0: i64 = 1_700_000_000_000_000_000;
@@ -147,11 +145,6 @@ fn two_gateways_on_one_redis_agree_on_every_label_id() {
     assert_eq!(round_trips(&redis), after);
 }
 
-/// How many items `m` holds now.
-fn len<T>(m: &Mutex<Vec<T>>) -> usize {
-    m.lock().unwrap().len()
-}
-
 #[test]
 fn a_redis_outage_is_a_503_and_heals_without_losing_acknowledged_points() {
     let influx = TestInflux::start();
@@ -159,68 +152,21 @@ fn a_redis_outage_is_a_503_and_heals_without_losing_acknowledged_points() {
     let mut redis = TestRedis::start();
     // Every batch asks Redis: no label is cached.
     let sluice = TestSluice::with_config(relay_config(&influx, &redis, ", cache_size = 0")).spawn();
-
-    let stop = AtomicBool::new(false);
-    let acked: Mutex<Vec<Point>> = Mutex::new(Vec::new());
-    let refused: Mutex<Vec<Response>> = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            let labels: Vec<String> = (0..10).map(|i| format!("GET /x/{i}")).collect();
-            let mut t = T0;
-            while !stop.load(Ordering::Relaxed) {
-                let points = label_points("f1", &labels, "n", t);
-                t += 100;
-                let response = sluice.write("ids", &to_lines(&points));
-                match response.status {
-                    204 => acked.lock().unwrap().extend(points),
-                    503 => refused.lock().unwrap().push(response),
-                    _ => panic!("unexpected answer: {}", response.describe()),
-                }
-                std::thread::sleep(Duration::from_millis(20));
+    let labels: Vec<String> = (0..10).map(|i| format!("GET /x/{i}")).collect();
+    let acked = write_through_outage(
+        &sluice,
+        "ids",
+        |k| label_points("f1", &labels, "n", T0 + k * 100),
+        50,
+        |down| {
+            if down {
+                redis.stop();
+            } else {
+                redis.restart();
             }
-        });
-        let progress = |what: &str, check: &dyn Fn() -> bool| {
-            if wait_until(Duration::from_secs(10), || check().then_some(())).is_none() {
-                stop.store(true, Ordering::Relaxed);
-                panic!("{what} within 10 s");
-            }
-        };
-        progress("50 points accepted", &|| len(&acked) >= 50);
-        redis.stop();
-        let acked_at_stop = len(&acked);
-        progress("3 writes refused", &|| len(&refused) >= 3);
-        redis.restart();
-        progress("writes accepted again", &|| {
-            len(&acked) >= acked_at_stop + 50
-        });
-        stop.store(true, Ordering::Relaxed);
-    });
-
-    for response in refused.lock().unwrap().iter() {
-        let retry_after = response.header("retry-after").unwrap_or_default();
-        assert!(
-            retry_after.trim().parse::<u64>().is_ok(),
-            "503 without Retry-After: {}",
-            response.describe()
-        );
-    }
-    let acked = acked.into_inner().unwrap();
-    let stored = wait_until(LONG, || {
-        let points = influx.try_points("ids", "tx").ok()?;
-        (points.len() >= acked.len()).then_some(points)
-    })
-    .unwrap_or_default();
-    let stored_times: BTreeSet<i64> = stored.iter().map(|p| p.time).collect();
-    let lost: Vec<&Point> = acked
-        .iter()
-        .filter(|p| !stored_times.contains(&p.time))
-        .collect();
-    assert!(
-        lost.is_empty(),
-        "{} acknowledged points lost, e.g. {:?}",
-        lost.len(),
-        lost.first()
+        },
     );
+    let stored = assert_all_stored(&influx, "ids", "tx", &acked, &sluice.log());
     ids_by_label(&stored);
 }
 

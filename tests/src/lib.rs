@@ -18,6 +18,8 @@
 //! - [`redis`] — [`TestRedis`]: a real `redis-server`, stopped and started for outages,
 //!   with `INFO commandstats` to count round trips.
 //! - [`s3`] — [`TestS3`]: a real S3-compatible server (moto), paused for outages.
+//! - [`outage`] — [`write_through_outage`]: a writer kept going while a backend goes
+//!   down and returns; [`assert_all_stored`]: no acknowledged point lost.
 //! - [`metrics`] — reading values out of the Prometheus text of `/metrics`.
 //! - [`lp_fuzz`] — [`fuzz_lines`]: seeded, hostile line protocol for differential tests;
 //!   [`snapshot`] — everything a database stores, comparable whole.
@@ -34,6 +36,7 @@ pub mod influxd;
 pub mod lines;
 pub mod lp_fuzz;
 pub mod metrics;
+pub mod outage;
 pub mod plugins;
 pub mod ports;
 pub mod process;
@@ -54,6 +57,7 @@ pub use lines::{
 };
 pub use lp_fuzz::{XorShift, fuzz_lines};
 pub use metrics::metric_sum;
+pub use outage::{assert_all_stored, write_through_outage};
 pub use plugins::plugin_wasm;
 pub use ports::{dead_url, free_tcp_port, free_udp_port};
 pub use raw_http::{RawHttp, RawResponse};
