@@ -127,7 +127,7 @@ impl Capabilities {
     /// use sluice_host::caps::{Capabilities, blob::FsBlobStore, kv::EmbeddedKv};
     /// let dir = tempfile::tempdir().unwrap();
     /// let caps = Capabilities::new(
-    ///     Arc::new(EmbeddedKv::in_memory()),
+    ///     Arc::new(EmbeddedKv::in_memory().unwrap()),
     ///     Arc::new(FsBlobStore::open(dir.path()).unwrap()),
     /// );
     /// # let _ = caps;
@@ -185,7 +185,7 @@ impl Capabilities {
     /// ```
     pub fn ephemeral(blob_dir: &std::path::Path) -> Result<Self, CapabilityError> {
         Ok(Self {
-            kv: Arc::new(EmbeddedKv::in_memory()),
+            kv: Arc::new(EmbeddedKv::in_memory()?),
             blob: Arc::new(FsBlobStore::open(blob_dir)?),
         })
     }

@@ -7,7 +7,7 @@ use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
 };
 
-use super::redb_error::At;
+use super::redb_error::{At, storage_error};
 use super::{KvStore, check_key, migrate, parse_counter};
 use crate::caps::{CapabilityError, quote_key};
 
@@ -33,7 +33,7 @@ const CACHE_BYTES: usize = 64 << 20;
 ///
 /// ```
 /// use sluice_host::caps::kv::{EmbeddedKv, KvStore};
-/// let kv = EmbeddedKv::in_memory();
+/// let kv = EmbeddedKv::in_memory().unwrap();
 /// let keys = ["GET /a".to_owned(), "GET /b".to_owned(), "GET /a".to_owned()];
 /// assert_eq!(kv.assign_ids("flood-1", &keys).unwrap(), [0, 1, 0]);
 /// assert_eq!(kv.incr("hits", 2).unwrap(), 2);
@@ -51,21 +51,22 @@ impl EmbeddedKv {
     /// same code, transactions and errors as a file, which `sluice check`'s scratch
     /// capabilities and the tests rely on).
     ///
+    /// Errors: in practice none (the database lives in a `Vec`); redb's errors are
+    /// mapped as for a file, the path shown as `(in memory)`.
+    ///
     /// ```
-    /// let kv = sluice_host::caps::kv::EmbeddedKv::in_memory();
+    /// let kv = sluice_host::caps::kv::EmbeddedKv::in_memory().unwrap();
     /// # drop(kv);
     /// ```
-    pub fn in_memory() -> Self {
+    pub fn in_memory() -> Result<Self, CapabilityError> {
         let path = PathBuf::from("(in memory)");
         let db = redb::Builder::new()
             .set_cache_size(CACHE_BYTES)
             .create_with_backend(InMemoryBackend::new())
-            // Only an allocation failure could fail a database in a Vec, and that aborts.
-            .expect("an in-memory redb database opens");
+            .map_err(|e| storage_error(&path, e))?;
         let kv = Self { db, path };
-        // Same: creating the tables in memory touches no storage that can fail.
-        kv.create_tables().expect("in-memory kv tables are created");
-        kv
+        kv.create_tables()?;
+        Ok(kv)
     }
 
     /// Opens (or creates) the store in the `redb` file at `path`, holding it exclusively

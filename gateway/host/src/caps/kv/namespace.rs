@@ -17,7 +17,7 @@ const SEPARATOR: char = ':';
 /// ```
 /// use std::sync::Arc;
 /// use sluice_host::caps::kv::{EmbeddedKv, KvStore, NamespacedKv};
-/// let shared: Arc<dyn KvStore> = Arc::new(EmbeddedKv::in_memory());
+/// let shared: Arc<dyn KvStore> = Arc::new(EmbeddedKv::in_memory().unwrap());
 /// let a = NamespacedKv::new(Arc::clone(&shared), "label-id");
 /// a.set_many(vec![("k".into(), b"v".to_vec())]).unwrap();
 /// assert_eq!(shared.get_many(&["label-id:k".to_owned()]).unwrap(), [Some(b"v".to_vec())]);
@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn plugins_do_not_see_each_others_keys_or_ids() {
-        let shared: Arc<dyn KvStore> = Arc::new(EmbeddedKv::in_memory());
+        let shared: Arc<dyn KvStore> = Arc::new(EmbeddedKv::in_memory().unwrap());
         let a = NamespacedKv::new(Arc::clone(&shared), "a");
         let b = NamespacedKv::new(Arc::clone(&shared), "b");
         a.set_many(vec![("k".into(), b"from a".to_vec())]).unwrap();
@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn a_shared_namespace_shares_keys_and_ids() {
-        let shared: Arc<dyn KvStore> = Arc::new(EmbeddedKv::in_memory());
+        let shared: Arc<dyn KvStore> = Arc::new(EmbeddedKv::in_memory().unwrap());
         let one = NamespacedKv::new(Arc::clone(&shared), "ids");
         let two = NamespacedKv::new(Arc::clone(&shared), "ids");
         assert_eq!(one.assign_ids("f", &keys(&["x", "y"])).unwrap(), [0, 1]);

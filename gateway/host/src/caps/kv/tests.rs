@@ -6,7 +6,7 @@ fn keys(ks: &[&str]) -> Vec<String> {
 
 #[test]
 fn ids_are_sequential_per_namespace_and_stable() {
-    let kv = EmbeddedKv::in_memory();
+    let kv = EmbeddedKv::in_memory().unwrap();
     assert_eq!(
         kv.assign_ids("a", &keys(&["x", "y", "x"])).unwrap(),
         [0, 1, 0]
@@ -18,7 +18,7 @@ fn ids_are_sequential_per_namespace_and_stable() {
 
 #[test]
 fn set_get_and_counters_share_the_value_space() {
-    let kv = EmbeddedKv::in_memory();
+    let kv = EmbeddedKv::in_memory().unwrap();
     kv.set_many(vec![
         ("a".into(), b"1".to_vec()),
         ("b".into(), b"x".to_vec()),
@@ -45,7 +45,7 @@ fn set_get_and_counters_share_the_value_space() {
 
 #[test]
 fn bad_keys_are_refused_with_the_key_quoted() {
-    let kv = EmbeddedKv::in_memory();
+    let kv = EmbeddedKv::in_memory().unwrap();
     let err = kv.set_many(vec![(String::new(), vec![])]).unwrap_err();
     assert_eq!(err.to_string(), r#"invalid key "": empty"#);
     let long = "k".repeat(5000);
@@ -112,7 +112,7 @@ fn a_foreign_file_is_refused_as_corrupt() {
 
 #[test]
 fn concurrent_callers_never_share_an_id() {
-    let kv = std::sync::Arc::new(EmbeddedKv::in_memory());
+    let kv = std::sync::Arc::new(EmbeddedKv::in_memory().unwrap());
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let kv = std::sync::Arc::clone(&kv);
