@@ -7,7 +7,7 @@ use crate::buffer;
 use crate::chain::{self, ChainError, ChainParts};
 use crate::config::{Api, Config};
 use crate::dead_letter::{DeadLetterError, DeadLetters};
-use crate::forward::{Forwarder, OutputHealth, Sender};
+use crate::forward::{Outputs, Shared};
 use crate::ingest::{self, AppState, Limits, QueryTarget, UdpListener};
 use crate::pipeline::Pipeline;
 use crate::reload::{self, Reloader};
@@ -77,26 +77,23 @@ pub async fn run(
     // Forwarders get their own token: they stop only after ingest has drained.
     let forward_shutdown = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
-    let mut healths = Vec::new();
     if config.outputs.is_empty() {
         tracing::warn!("no [[outputs]] configured: accepted points stay in the buffer");
     }
-    for output in &config.outputs {
-        let api = match output.api {
-            Api::V1 => "v1",
-            Api::V2 => "v2",
-        };
-        let health = Arc::new(OutputHealth::new(&output.name, &output.url, api));
-        healths.push(Arc::clone(&health));
-        let forwarder = Forwarder {
-            config: output.clone(),
-            consumer: queue.consumer(&output.name)?,
-            sender: Sender::new(http.clone(), output.clone()),
+    let outputs = Arc::new(Outputs::new(
+        Shared {
+            queue: queue.clone(),
+            http: http.clone(),
             dead_letters: Arc::clone(&dead_letters),
             metrics: Arc::clone(&metrics),
-            health,
-        };
-        tasks.spawn(forwarder.run(forward_shutdown.clone()));
+        },
+        forward_shutdown,
+    ));
+    outputs
+        .start(&config.outputs)
+        .await
+        .map_err(|e| AppError::Buffer(e.source))?;
+    for output in &config.outputs {
         tokio::spawn(probe_output(
             http.clone(),
             output.name.clone(),
@@ -137,6 +134,7 @@ pub async fn run(
                 Arc::clone(&pipeline),
                 Arc::clone(&limits),
                 Arc::clone(&metrics),
+                Arc::clone(&outputs),
             ));
             if let Err(e) = reload::watch_signal(Arc::clone(&reloader), reload_shutdown.clone()) {
                 tracing::warn!(error = %e, "cannot handle SIGHUP; reload with POST /admin/reload");
@@ -153,7 +151,7 @@ pub async fn run(
         pipeline: Arc::clone(&pipeline),
         limits,
         reloader,
-        outputs: Arc::new(healths),
+        outputs: Arc::clone(&outputs),
         query_target,
         http,
     };
@@ -189,7 +187,7 @@ pub async fn run(
     }
     reload_shutdown.cancel();
     udp_shutdown.cancel();
-    forward_shutdown.cancel();
+    outputs.shutdown().await;
     while tasks.join_next().await.is_some() {}
     if let Err(e) = queue.close().await {
         tracing::error!(error = %e, "closing the buffer failed; unacknowledged batches will be re-sent on restart");

@@ -5,8 +5,8 @@
 //! applies.
 
 use sluice_e2e::{
-    LONG, Point, SluiceConfig, TestInflux, TestSluice, metric_sum, plugin_wasm, to_lines,
-    wait_until,
+    LONG, Point, SluiceConfig, TestInflux, TestSluice, flood_points, metric_sum, plugin_wasm,
+    to_lines, wait_until,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -390,7 +390,7 @@ fn the_file_watch_and_sighup_reload_and_restart_only_changes_are_reported() {
         sluice.log()
     );
 
-    // Tokens apply live; an output change is reported as needing a restart.
+    // Tokens and outputs apply live: the renamed output replaces the old one.
     let with_token = config(&influx, &strip_wasm, &strip("region"))
         .replace("tokens = []", "tokens = [\"s3cret\"]")
         .replace(
@@ -419,9 +419,82 @@ fn the_file_watch_and_sighup_reload_and_restart_only_changes_are_reported() {
     assert!(
         body["restart_needed"]
             .as_array()
-            .is_some_and(|v| v.iter().any(|s| s == "outputs")),
+            .is_some_and(|v| !v.iter().any(|s| s == "outputs")),
         "{body}"
     );
+    assert_eq!(output_names(&sluice), ["central2"]);
     let response = sluice.write("w", "m v=1 1\n");
     assert_eq!(response.status, 401, "{}", response.describe());
+}
+
+/// The outputs `/health` lists, in order.
+fn output_names(sluice: &TestSluice) -> Vec<String> {
+    sluice.health()["outputs"]
+        .as_array()
+        .map(|outputs| {
+            outputs
+                .iter()
+                .filter_map(|o| o["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Writes `points` to `db` through `sluice`, which must acknowledge them.
+fn write_points(sluice: &TestSluice, db: &str, points: &[Point]) {
+    let response = sluice.write(db, &to_lines(points));
+    assert_eq!(response.status, 204, "{}", response.describe());
+}
+
+/// Replaces the config and reloads now (a reload the watch already made leaves nothing
+/// for this one to do; either way the new config runs when it returns).
+fn reload_with(sluice: &TestSluice, config: &str) {
+    sluice.replace_config(config);
+    let (status, body) = admin_reload(sluice);
+    assert_eq!(status, 200, "{body}\n{}", sluice.log());
+}
+
+#[test]
+fn outputs_added_and_removed_by_a_reload_start_at_the_tail_and_release_their_cursor() {
+    let (a, b) = (TestInflux::start(), TestInflux::start());
+    a.create_db("out");
+    b.create_db("out");
+    let only_a = SluiceConfig::new().output_v1("a", &a.url()).toml();
+    let both = SluiceConfig::new()
+        .output_v1("a", &a.url())
+        .output_v1("b", &b.url())
+        .toml();
+    let only_b = SluiceConfig::new().output_v1("b", &b.url()).toml();
+    let sluice = TestSluice::with_config(only_a).spawn();
+
+    let before = flood_points(500, T0, "m");
+    write_points(&sluice, "out", &before);
+    a.expect_points("out", "m", &before);
+
+    // Added: b starts at the buffer's tail, so it gets only what is written from now on.
+    reload_with(&sluice, &both);
+    assert_eq!(output_names(&sluice), ["a", "b"]);
+    let during = flood_points(500, T0 + 1_000_000, "m");
+    write_points(&sluice, "out", &during);
+    let a_expected: Vec<Point> = before.iter().chain(&during).cloned().collect();
+    a.expect_points("out", "m", &a_expected);
+    b.expect_points("out", "m", &during);
+
+    // Removed: a stops and releases its cursor; b goes on and loses nothing.
+    reload_with(&sluice, &only_b);
+    assert_eq!(output_names(&sluice), ["b"]);
+    let after = flood_points(500, T0 + 2_000_000, "m");
+    write_points(&sluice, "out", &after);
+    let b_expected: Vec<Point> = during.iter().chain(&after).cloned().collect();
+    b.expect_points("out", "m", &b_expected);
+    assert_eq!(
+        a.points("out", "m").len(),
+        a_expected.len(),
+        "a got nothing after its removal"
+    );
+    let pending = &sluice.health()["buffer"]["pending"];
+    assert!(
+        pending.get("a").is_none() && pending.get("b").is_some(),
+        "{pending}"
+    );
 }

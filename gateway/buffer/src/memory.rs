@@ -8,6 +8,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::error::truncated;
+use crate::options::validate_consumer_name;
 use crate::{ConsumerStats, Entry, Error, MemoryOptions, Position, Stats};
 
 /// The in-memory queue. Cheap to clone.
@@ -17,7 +18,6 @@ pub struct MemoryQueue {
 }
 
 struct Inner {
-    names: Vec<String>,
     max_size: u64,
     state: Mutex<State>,
     /// Sequence number of the newest record; consumers wait on it.
@@ -30,6 +30,16 @@ struct Record {
     bytes_before: u64,
 }
 
+struct Slot {
+    name: String,
+    /// Sequence number just past its last acknowledged record.
+    acked: u64,
+    /// A `Consumer` handle is alive.
+    live: bool,
+    /// Removed: holds no records, and its name is free.
+    removed: bool,
+}
+
 struct State {
     records: VecDeque<Record>,
     /// Sequence number of `records[0]`.
@@ -38,13 +48,32 @@ struct State {
     appended: u64,
     /// Bytes of `records`.
     retained: u64,
-    /// Per consumer: sequence number just past its last acknowledged record, and whether a
-    /// `Consumer` handle is alive.
-    consumers: Vec<(u64, bool)>,
+    /// Per consumer, in the order they were added; never shifted (removed ones are tombstones),
+    /// so a `MemoryConsumer`'s index stays valid.
+    consumers: Vec<Slot>,
     closed: bool,
 }
 
 impl State {
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.consumers
+            .iter()
+            .position(|slot| !slot.removed && slot.name == name)
+    }
+
+    fn unknown(&self, name: &str) -> Error {
+        let names: Vec<&str> = self
+            .consumers
+            .iter()
+            .filter(|slot| !slot.removed)
+            .map(|slot| slot.name.as_str())
+            .collect();
+        Error::UnknownConsumer {
+            name: truncated(name),
+            configured: truncated(&names.join(", ")),
+        }
+    }
+
     fn head(&self) -> u64 {
         self.first_seq + self.records.len() as u64
     }
@@ -58,7 +87,12 @@ impl State {
 
     /// Drops the records every consumer has acknowledged.
     fn drop_acknowledged(&mut self) {
-        let min_acked = self.consumers.iter().map(|&(acked, _)| acked).min();
+        let min_acked = self
+            .consumers
+            .iter()
+            .filter(|slot| !slot.removed)
+            .map(|slot| slot.acked)
+            .min();
         while min_acked.is_none_or(|acked| self.first_seq < acked) {
             let Some(record) = self.records.pop_front() else {
                 break;
@@ -94,12 +128,19 @@ impl MemoryQueue {
             first_seq: 0,
             appended: 0,
             retained: 0,
-            consumers: vec![(0, false); names.len()],
+            consumers: names
+                .into_iter()
+                .map(|name| Slot {
+                    name,
+                    acked: 0,
+                    live: false,
+                    removed: false,
+                })
+                .collect(),
             closed: false,
         };
         Self {
             inner: Arc::new(Inner {
-                names,
                 max_size: opts.max_size,
                 state: Mutex::new(state),
                 commits: watch::Sender::new(0),
@@ -146,29 +187,63 @@ impl MemoryQueue {
     }
 
     pub(crate) fn consumer(&self, name: &str) -> Result<MemoryConsumer, Error> {
-        let Some(index) = self.inner.names.iter().position(|n| n == name) else {
-            return Err(Error::UnknownConsumer {
+        let mut state = self.lock();
+        let index = state.index_of(name).ok_or_else(|| state.unknown(name))?;
+        let slot = &mut state.consumers[index];
+        if slot.live {
+            return Err(Error::ConsumerBusy {
                 name: truncated(name),
-                configured: truncated(&self.inner.names.join(", ")),
             });
-        };
-        let read = {
-            let mut state = self.lock();
-            let slot = &mut state.consumers[index];
-            if slot.1 {
-                return Err(Error::ConsumerBusy {
-                    name: truncated(name),
-                });
-            }
-            slot.1 = true;
-            slot.0
-        };
+        }
+        slot.live = true;
+        let read = slot.acked;
+        drop(state);
         Ok(MemoryConsumer {
             inner: Arc::clone(&self.inner),
             index,
             read,
             commits: self.inner.commits.subscribe(),
         })
+    }
+
+    /// See `Queue::add_consumer`.
+    pub(crate) fn add_consumer(&self, name: &str) -> Result<MemoryConsumer, Error> {
+        validate_consumer_name(name)?;
+        {
+            let mut state = self.lock();
+            if state.closed {
+                return Err(Error::Closed);
+            }
+            if state.index_of(name).is_some() {
+                return Err(Error::InvalidConsumerName {
+                    name: truncated(name),
+                    reason: "a consumer of that name already exists",
+                });
+            }
+            let acked = state.head();
+            state.consumers.push(Slot {
+                name: name.to_owned(),
+                acked,
+                live: false,
+                removed: false,
+            });
+        }
+        self.consumer(name)
+    }
+
+    /// See `Queue::remove_consumer`.
+    pub(crate) fn remove_consumer(&self, name: &str) -> Result<(), Error> {
+        let mut state = self.lock();
+        let index = state.index_of(name).ok_or_else(|| state.unknown(name))?;
+        let slot = &mut state.consumers[index];
+        if slot.live {
+            return Err(Error::ConsumerBusy {
+                name: truncated(name),
+            });
+        }
+        slot.removed = true;
+        state.drop_acknowledged();
+        Ok(())
     }
 
     pub(crate) fn stats(&self) -> Stats {
@@ -178,15 +253,14 @@ impl MemoryQueue {
             max_size: self.inner.max_size,
             segments: 0,
             records: state.records.len() as u64,
-            consumers: self
-                .inner
-                .names
+            consumers: state
+                .consumers
                 .iter()
-                .zip(&state.consumers)
-                .map(|(name, &(acked, _))| ConsumerStats {
-                    name: name.clone(),
-                    pending_records: state.head().saturating_sub(acked),
-                    pending_bytes: state.appended - state.bytes_before(acked),
+                .filter(|slot| !slot.removed)
+                .map(|slot| ConsumerStats {
+                    name: slot.name.clone(),
+                    pending_records: state.head().saturating_sub(slot.acked),
+                    pending_bytes: state.appended - state.bytes_before(slot.acked),
                 })
                 .collect(),
         }
@@ -214,7 +288,7 @@ pub(crate) struct MemoryConsumer {
 impl Drop for MemoryConsumer {
     fn drop(&mut self) {
         if let Some(slot) = lock(&self.inner).consumers.get_mut(self.index) {
-            slot.1 = false;
+            slot.live = false;
         }
     }
 }
@@ -267,11 +341,15 @@ impl MemoryConsumer {
                 head: position(head),
             });
         }
-        let Some(slot) = state.consumers.get_mut(self.index) else {
+        let Some(slot) = state
+            .consumers
+            .get_mut(self.index)
+            .filter(|slot| !slot.removed)
+        else {
             return Ok(());
         };
-        if pos.seq > slot.0 {
-            slot.0 = pos.seq;
+        if pos.seq > slot.acked {
+            slot.acked = pos.seq;
             self.read = self.read.max(pos.seq);
             state.drop_acknowledged();
         }

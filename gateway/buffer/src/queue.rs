@@ -54,7 +54,7 @@ impl Queue {
         }
     }
 
-    /// The consumer `name`, which must be one of the configured consumers; it resumes after
+    /// The consumer `name`, which must be one of the configured (or added) consumers; it resumes after
     /// the last record it acknowledged. Only one `Consumer` per name may be alive at a time
     /// (`Error::ConsumerBusy`); a new one after the old is dropped re-delivers what the old one
     /// read but did not acknowledge.
@@ -64,6 +64,34 @@ impl Queue {
             Queue::Memory(queue) => ConsumerInner::Memory(queue.consumer(name)?),
         };
         Ok(Consumer { inner })
+    }
+
+    /// Adds the consumer `name` (an output added by a reload): it starts at the tail, so its
+    /// first record is the next one committed after this call, and only its `Consumer` is
+    /// returned (it is live). For the disk variant its cursor file is written and synced
+    /// before this returns, so a restart that configures `name` resumes it there.
+    ///
+    /// Fails with `Error::InvalidConsumerName` for a name unusable in a file name or already
+    /// in use, `Error::Closed` after `close`, or an I/O error. Blocking for the disk variant
+    /// (one `fsync`): call it from `spawn_blocking` or at startup.
+    pub fn add_consumer(&self, name: &str) -> Result<Consumer, Error> {
+        let inner = match self {
+            Queue::Disk(queue) => ConsumerInner::Disk(queue.add_consumer(name)?),
+            Queue::Memory(queue) => ConsumerInner::Memory(queue.add_consumer(name)?),
+        };
+        Ok(Consumer { inner })
+    }
+
+    /// Removes the consumer `name` (an output removed by a reload): it no longer holds any
+    /// record, so segments only it had not acknowledged are reclaimed, and its cursor file is
+    /// deleted (disk). Its `Consumer` must have been dropped first (`Error::ConsumerBusy`);
+    /// `Error::UnknownConsumer` if there is no such consumer. The name can be added again
+    /// later (starting at the tail). Blocking for the disk variant.
+    pub fn remove_consumer(&self, name: &str) -> Result<(), Error> {
+        match self {
+            Queue::Disk(queue) => queue.remove_consumer(name),
+            Queue::Memory(queue) => queue.remove_consumer(name),
+        }
     }
 
     /// Fill level: retained bytes, cap, segments, and per-consumer pending records and bytes.

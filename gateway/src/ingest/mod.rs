@@ -23,7 +23,7 @@ pub use query::QueryTarget;
 pub use status::INFLUXDB_VERSION;
 pub use udp::UdpListener;
 
-use crate::forward::OutputHealth;
+use crate::forward::Outputs;
 use crate::pipeline::Pipeline;
 use crate::reload::Reloader;
 use arc_swap::ArcSwap;
@@ -42,8 +42,8 @@ pub struct AppState {
     pub limits: Arc<ArcSwap<Limits>>,
     /// Applies reloads (`POST /admin/reload`; `None`: reloads are off, as in unit tests).
     pub reloader: Option<Arc<Reloader>>,
-    /// Forwarders' state, for `/health`.
-    pub outputs: Arc<Vec<Arc<OutputHealth>>>,
+    /// The running forwarders; their state is listed by `/health`.
+    pub outputs: Arc<Outputs>,
     /// Where non-CREATE queries are proxied.
     pub query_target: Option<QueryTarget>,
     /// HTTP client for the query proxy.

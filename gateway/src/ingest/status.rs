@@ -33,7 +33,7 @@ pub(super) async fn ping(params: Result<Query<PingParams>, QueryRejection>) -> R
 /// `GET /health`: status, plugin chain, buffer depth, outputs' state.
 pub(super) async fn health(State(state): State<AppState>) -> Response {
     let stats = state.pipeline.queue().stats();
-    let outputs: Vec<_> = state.outputs.iter().map(|o| o.report()).collect();
+    let outputs: Vec<_> = state.outputs.health().iter().map(|o| o.report()).collect();
     let body = serde_json::json!({
         "name": "sluice",
         "status": "pass",

@@ -25,6 +25,15 @@ fn harness(tokens: &[&str], max_body: usize, max_buffer: u64) -> Harness {
     let dead_letter_dir = tempfile::tempdir().unwrap();
     let dead_letters =
         Arc::new(crate::dead_letter::DeadLetters::open(dead_letter_dir.path()).unwrap());
+    let outputs = Arc::new(crate::forward::Outputs::new(
+        crate::forward::Shared {
+            queue: queue.clone(),
+            http: reqwest::Client::new(),
+            dead_letters: Arc::clone(&dead_letters),
+            metrics: Arc::new(Metrics::new()),
+        },
+        tokio_util::sync::CancellationToken::new(),
+    ));
     let pipeline = Arc::new(Pipeline::new(
         Chain::empty(),
         queue.clone(),
@@ -39,7 +48,7 @@ fn harness(tokens: &[&str], max_body: usize, max_buffer: u64) -> Harness {
             lineproto: sluice_lineproto::Options::v1(),
         })),
         reloader: None,
-        outputs: Arc::new(Vec::new()),
+        outputs,
         query_target: None,
         http: reqwest::Client::new(),
     };

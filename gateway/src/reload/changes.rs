@@ -7,11 +7,10 @@ use crate::config::Config;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Changes {
     /// Applied by the reload: `plugins`, `server.tokens`, `server.max_body`,
-    /// `server.accept_unsigned`.
+    /// `server.accept_unsigned`, `outputs`.
     pub applied: Vec<String>,
     /// Changed in the file but kept as they run until a restart: `server.http`,
-    /// `server.shutdown_timeout`, `udp`, `buffer`, `dead_letter`, `kv`, `blob`,
-    /// `outputs`, `log`.
+    /// `server.shutdown_timeout`, `udp`, `buffer`, `dead_letter`, `kv`, `blob`, `log`.
     pub restart_needed: Vec<String>,
 }
 
@@ -22,7 +21,7 @@ impl Changes {
         let differs =
             |a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| format!("{a:?}") != format!("{b:?}");
         let mut changes = Self::default();
-        let live: [(&str, bool); 4] = [
+        let live: [(&str, bool); 5] = [
             (
                 "plugins",
                 plugins_changed || differs(&running.plugins, &next.plugins),
@@ -36,8 +35,9 @@ impl Changes {
                 "server.accept_unsigned",
                 running.server.accept_unsigned != next.server.accept_unsigned,
             ),
+            ("outputs", differs(&running.outputs, &next.outputs)),
         ];
-        let restart: [(&str, bool); 9] = [
+        let restart: [(&str, bool); 8] = [
             ("server.http", running.server.http != next.server.http),
             (
                 "server.shutdown_timeout",
@@ -51,7 +51,6 @@ impl Changes {
             ),
             ("kv", differs(&running.kv, &next.kv)),
             ("blob", differs(&running.blob, &next.blob)),
-            ("outputs", differs(&running.outputs, &next.outputs)),
             ("log", differs(&running.log, &next.log)),
         ];
         for (section, changed) in live {
@@ -80,6 +79,7 @@ impl Changes {
         config.server.tokens = next.server.tokens.clone();
         config.server.max_body = next.server.max_body;
         config.server.accept_unsigned = next.server.accept_unsigned;
+        config.outputs = next.outputs.clone();
         config
     }
 }
@@ -114,5 +114,19 @@ mod tests {
             ["plugins"],
             "a rebuilt .wasm is a plugin change"
         );
+    }
+
+    #[test]
+    fn outputs_apply_live() {
+        let output =
+            |name: &str| format!("[[outputs]]\nname = \"{name}\"\nurl = \"http://127.0.0.1:9\"\n");
+        let running = parse(&output("a"));
+        let next = parse(&format!("{}{}", output("a"), output("b")));
+        let changes = Changes::between(&running, &next, false);
+        assert_eq!(changes.applied, ["outputs"]);
+        assert!(changes.restart_needed.is_empty());
+        let now = Changes::running_config(&running, &next);
+        assert_eq!(now.outputs.len(), 2);
+        assert!(!Changes::between(&now, &next, false).applies_anything());
     }
 }

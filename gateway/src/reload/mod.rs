@@ -12,8 +12,12 @@
 //!    from then on; batches in flight finish on the chain they started on, which is
 //!    dropped, instances and all, when the last of them ends.
 //!
-//! Changes to listen addresses, the buffer, the backends, outputs and logging are
-//! reported as needing a restart ([`Changes`]); the rest of the reload applies.
+//! 5. outputs: added, removed and changed outputs are applied by name ([`Outputs::apply`]):
+//!    a new one starts at the buffer's tail, a removed one stops between requests and
+//!    releases its cursor, a changed one restarts on its cursor.
+//!
+//! Changes to listen addresses, the buffer, the backends and logging are reported as
+//! needing a restart ([`Changes`]); the rest of the reload applies.
 //! Reloads run one at a time.
 
 mod changes;
@@ -27,6 +31,7 @@ pub use watch::{watch_files, watch_signal};
 use crate::batch::{Batch, Context, Origin};
 use crate::chain::{self, Chain, ChainOutcome, ChainParts, Resend};
 use crate::config::Config;
+use crate::forward::Outputs;
 use crate::ingest::{Limits, now_ns};
 use crate::pipeline::Pipeline;
 use crate::telemetry::Metrics;
@@ -72,6 +77,7 @@ pub struct Reloader {
     pipeline: Arc<Pipeline>,
     limits: Arc<ArcSwap<Limits>>,
     metrics: Arc<Metrics>,
+    outputs: Arc<Outputs>,
     /// The last reload's report, for `/health`.
     last: Mutex<Option<ReloadReport>>,
 }
@@ -94,6 +100,7 @@ impl Reloader {
         pipeline: Arc<Pipeline>,
         limits: Arc<ArcSwap<Limits>>,
         metrics: Arc<Metrics>,
+        outputs: Arc<Outputs>,
     ) -> Self {
         Self {
             path: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
@@ -101,6 +108,7 @@ impl Reloader {
             pipeline,
             limits,
             metrics,
+            outputs,
             last: Mutex::new(None),
         }
     }
@@ -208,7 +216,15 @@ impl Reloader {
         canary(&chain).await.map_err(|e| ("canary", e))?;
         self.pipeline.swap_chain(chain);
         self.limits.store(Arc::new(Limits::from_config(&next)));
-        running.config = Changes::running_config(&running.config, &next);
+        let mut now = Changes::running_config(&running.config, &next);
+        if changes.applied.iter().any(|s| s == "outputs") {
+            let (outputs, applied) = self.outputs.apply(&next.outputs).await;
+            now.outputs = outputs;
+            running.config = now;
+            applied.map_err(|e| ("outputs", e.to_string()))?;
+        } else {
+            running.config = now;
+        }
         Ok((generation, changes))
     }
 }

@@ -52,9 +52,8 @@ impl DiskConsumer {
             let mut state = core.lock_state();
             let slot = state.consumers.get_mut(index).ok_or(Error::Closed)?;
             if slot.live {
-                let name = core.names.get(index).map_or("", String::as_str);
                 return Err(Error::ConsumerBusy {
-                    name: truncated(name),
+                    name: truncated(&slot.name),
                 });
             }
             slot.live = true;
@@ -100,9 +99,16 @@ impl DiskConsumer {
                 return Ok(outcome.entries);
             }
             let at = outcome.corrupt_at.unwrap_or(plan.start);
-            let skip_to = self.core.lock_state().end_of_segment(plan.segment);
+            let (skip_to, name) = {
+                let state = self.core.lock_state();
+                let name = state
+                    .consumers
+                    .get(self.index)
+                    .map(|slot| slot.name.clone());
+                (state.end_of_segment(plan.segment), name.unwrap_or_default())
+            };
             tracing::error!(
-                consumer = %self.core.names.get(self.index).map_or("", String::as_str),
+                consumer = %name,
                 segment = plan.segment,
                 at,
                 "corrupt record while reading the buffer; skipping the rest of the segment (data loss)"

@@ -26,10 +26,10 @@ pub(crate) use consumer::DiskConsumer;
 use frame::{FRAME_HEADER_LEN, MAX_PAYLOAD_LEN};
 use group_commit::{Command, PendingAppend};
 use segment::SEGMENT_HEADER_LEN;
-use state::State;
+use state::{ConsumerSlot, State};
 
 use crate::error::truncated;
-use crate::options::{validate_consumers, validate_max_size};
+use crate::options::{validate_consumer_name, validate_consumers, validate_max_size};
 use crate::{DiskOptions, Error, RecoveryReport, Stats};
 
 /// Smallest segment size accepted.
@@ -45,13 +45,11 @@ pub(crate) struct Core {
     pub(crate) segment_size: u64,
     /// Largest record accepted: one that always fits once every consumer has caught up.
     pub(crate) max_record: u64,
-    /// Configured consumer names; indexes match `State::consumers`.
-    pub(crate) names: Vec<String>,
     state: Mutex<State>,
     /// Sequence number of the committed head; consumers wait on it.
     pub(crate) commits: watch::Sender<u64>,
-    /// One per consumer: serialises its cursor file writes.
-    cursor_writes: Vec<Mutex<()>>,
+    /// Serialises adding and removing consumers (their cursor files).
+    membership: Mutex<()>,
     /// Holds the directory's `LOCK` for as long as anything uses the queue.
     _lock: File,
     /// I/O failures for the writer to simulate.
@@ -69,24 +67,26 @@ impl Core {
     /// Writes consumer `index`'s acknowledged position to its cursor file unless it is already
     /// there. Blocking.
     pub(crate) fn persist_cursor(&self, index: usize, durable: bool) -> Result<(), Error> {
-        let Some(serial) = self.cursor_writes.get(index) else {
+        let Some(serial) = self
+            .lock_state()
+            .consumers
+            .get(index)
+            .map(|slot| Arc::clone(&slot.cursor_write))
+        else {
             return Ok(());
         };
         let _serial = serial.lock().unwrap_or_else(PoisonError::into_inner);
-        let (acked, persisted) = {
+        let (acked, persisted, name) = {
             let state = self.lock_state();
-            let Some(slot) = state.consumers.get(index) else {
+            let Some(slot) = state.consumers.get(index).filter(|slot| !slot.removed) else {
                 return Ok(());
             };
-            (slot.acked, slot.persisted)
+            (slot.acked, slot.persisted, slot.name.clone())
         };
         if persisted == Some(acked) && !durable {
             return Ok(());
         }
-        let Some(name) = self.names.get(index) else {
-            return Ok(());
-        };
-        cursor::write(&self.dir, name, acked.segment, acked.offset, durable)?;
+        cursor::write(&self.dir, &name, acked.segment, acked.offset, durable)?;
         if let Some(slot) = self.lock_state().consumers.get_mut(index) {
             slot.persisted = Some(acked);
         }
@@ -159,8 +159,7 @@ impl DiskQueue {
             max_size: opts.max_size,
             segment_size,
             max_record,
-            cursor_writes: opts.consumers.iter().map(|_| Mutex::new(())).collect(),
-            names: opts.consumers,
+            membership: Mutex::new(()),
             state: Mutex::new(state),
             commits: watch::Sender::new(head),
             _lock: lock,
@@ -171,7 +170,7 @@ impl DiskQueue {
             core.persist_cursor(index, true)?;
         }
         gc::delete_passed_segments(&core);
-        let stats = core.lock_state().stats(&core.names, core.max_size);
+        let stats = core.lock_state().stats(core.max_size);
         report.segments = stats.segments;
         report.records = stats.records;
         report.retained_bytes = stats.retained_bytes;
@@ -235,18 +234,93 @@ impl DiskQueue {
 
     pub(crate) fn consumer(&self, name: &str) -> Result<DiskConsumer, Error> {
         let core = &self.inner.core;
-        let Some(index) = core.names.iter().position(|n| n == name) else {
-            return Err(Error::UnknownConsumer {
+        let index = {
+            let state = core.lock_state();
+            state.index_of(name).ok_or_else(|| Error::UnknownConsumer {
                 name: truncated(name),
-                configured: truncated(&core.names.join(", ")),
-            });
+                configured: truncated(&state.names().join(", ")),
+            })?
         };
         DiskConsumer::new(Arc::clone(core), index)
     }
 
+    /// See `Queue::add_consumer`. Blocking (writes and syncs the cursor file).
+    pub(crate) fn add_consumer(&self, name: &str) -> Result<DiskConsumer, Error> {
+        validate_consumer_name(name)?;
+        let core = &self.inner.core;
+        let _membership = core
+            .membership
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (index, tail) = {
+            let mut state = core.lock_state();
+            if state.closed {
+                return Err(Error::Closed);
+            }
+            if state.index_of(name).is_some() {
+                return Err(Error::InvalidConsumerName {
+                    name: truncated(name),
+                    reason: "a consumer of that name already exists",
+                });
+            }
+            let tail = state.head;
+            state.consumers.push(ConsumerSlot {
+                name: name.to_owned(),
+                cursor_write: Arc::default(),
+                removed: false,
+                acked: tail,
+                persisted: None,
+                live: false,
+            });
+            (state.consumers.len() - 1, tail)
+        };
+        if let Err(e) = core.persist_cursor(index, true) {
+            // Not durable, so not added: a restart would not know where it starts.
+            if let Some(slot) = core.lock_state().consumers.get_mut(index) {
+                slot.removed = true;
+            }
+            return Err(e);
+        }
+        tracing::info!(consumer = %name, tail = %tail, "added buffer consumer at the tail");
+        DiskConsumer::new(Arc::clone(core), index)
+    }
+
+    /// See `Queue::remove_consumer`. Blocking (deletes the cursor file and segments).
+    pub(crate) fn remove_consumer(&self, name: &str) -> Result<(), Error> {
+        let core = &self.inner.core;
+        let _membership = core
+            .membership
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let serial = {
+            let mut state = core.lock_state();
+            let Some(index) = state.index_of(name) else {
+                return Err(Error::UnknownConsumer {
+                    name: truncated(name),
+                    configured: truncated(&state.names().join(", ")),
+                });
+            };
+            let slot = &mut state.consumers[index];
+            if slot.live {
+                return Err(Error::ConsumerBusy {
+                    name: truncated(name),
+                });
+            }
+            slot.removed = true;
+            Arc::clone(&slot.cursor_write)
+        };
+        // A cursor write in progress finishes before the file is deleted.
+        let _serial = serial.lock().unwrap_or_else(PoisonError::into_inner);
+        cursor::remove(&core.dir, name)?;
+        dir::sync(&core.dir)?;
+        tracing::info!(consumer = %name, "removed buffer consumer and its cursor");
+        gc::delete_passed_segments(core);
+        Ok(())
+    }
+
     pub(crate) fn stats(&self) -> Stats {
         let core = &self.inner.core;
-        core.lock_state().stats(&core.names, core.max_size)
+        core.lock_state().stats(core.max_size)
     }
 
     pub(crate) async fn close(&self) -> Result<(), Error> {
@@ -275,7 +349,8 @@ impl DiskQueue {
             {
                 tracing::error!("buffer writer thread panicked");
             }
-            let result = (0..core.names.len()).try_for_each(|i| core.persist_cursor(i, true));
+            let count = core.lock_state().consumers.len();
+            let result = (0..count).try_for_each(|i| core.persist_cursor(i, true));
             core.commits.send_modify(|_| {});
             result
         })

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::cursor::{self, Stored};
 use super::dir;
@@ -267,6 +268,9 @@ pub(crate) fn recover(
             stale_cursors.push(index);
         }
         slots.push(ConsumerSlot {
+            name: name.clone(),
+            cursor_write: Arc::default(),
+            removed: false,
             acked,
             persisted: None,
             live: false,

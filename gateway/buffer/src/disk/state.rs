@@ -2,7 +2,7 @@
 //! consumer cursors. Guarded by one mutex that is never held across I/O or an `.await`.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use super::group_commit::Command;
 use super::segment::SEGMENT_HEADER_LEN;
@@ -23,9 +23,16 @@ pub(crate) struct SegmentMeta {
     pub(crate) sealed: bool,
 }
 
-/// One configured consumer.
+/// One consumer, configured at open or added later. Slots are never shifted: a consumer's
+/// index stays valid for as long as the queue is open; a removed one is a tombstone.
 #[derive(Debug, Clone)]
 pub(crate) struct ConsumerSlot {
+    /// The consumer's name (its cursor file is `cursor-{name}.pos`).
+    pub(crate) name: String,
+    /// Serialises writes of its cursor file.
+    pub(crate) cursor_write: Arc<Mutex<()>>,
+    /// Removed by `Queue::remove_consumer`: no longer holds segments, and its name is free.
+    pub(crate) removed: bool,
     /// Position just past the last record it acknowledged.
     pub(crate) acked: Position,
     /// Last position written to its cursor file, to skip rewriting an unchanged cursor.
@@ -73,7 +80,13 @@ impl State {
     /// oldest first, and returns their ids and sizes (the caller deletes the files and then
     /// subtracts the sizes from `retained`).
     pub(crate) fn take_passed_segments(&mut self) -> Vec<(u64, u64)> {
-        let Some(min_acked) = self.consumers.iter().map(|c| c.acked.seq).min() else {
+        let Some(min_acked) = self
+            .consumers
+            .iter()
+            .filter(|c| !c.removed)
+            .map(|c| c.acked.seq)
+            .min()
+        else {
             return Vec::new();
         };
         let mut passed = Vec::new();
@@ -140,8 +153,24 @@ impl State {
         (self.head.seq.saturating_sub(acked.seq), bytes)
     }
 
+    /// The index of the consumer `name`, unless it was removed.
+    pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
+        self.consumers
+            .iter()
+            .position(|slot| !slot.removed && slot.name == name)
+    }
+
+    /// The names of the current consumers, in the order they were added.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.consumers
+            .iter()
+            .filter(|slot| !slot.removed)
+            .map(|slot| slot.name.clone())
+            .collect()
+    }
+
     /// A snapshot for `Queue::stats`.
-    pub(crate) fn stats(&self, names: &[String], max_size: u64) -> Stats {
+    pub(crate) fn stats(&self, max_size: u64) -> Stats {
         let first_seq = self
             .segments
             .values()
@@ -152,13 +181,14 @@ impl State {
             max_size,
             segments: self.segments.len(),
             records: self.head.seq.saturating_sub(first_seq),
-            consumers: names
+            consumers: self
+                .consumers
                 .iter()
-                .zip(&self.consumers)
-                .map(|(name, slot)| {
+                .filter(|slot| !slot.removed)
+                .map(|slot| {
                     let (pending_records, pending_bytes) = self.pending(slot.acked);
                     ConsumerStats {
-                        name: name.clone(),
+                        name: slot.name.clone(),
                         pending_records,
                         pending_bytes,
                     }

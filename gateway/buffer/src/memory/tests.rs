@@ -170,3 +170,40 @@ async fn without_consumers_nothing_is_kept() {
     }
     assert_eq!(queue.stats().retained_bytes, 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn added_consumer_starts_at_the_tail_and_removed_one_releases_records() {
+    let queue = queue(1 << 20, &["a"]);
+    let mut a = queue.consumer("a").unwrap();
+    queue.append(record(0, 10)).await.unwrap();
+    let mut b = queue.add_consumer("b").unwrap();
+    assert!(matches!(
+        queue.add_consumer("b"),
+        Err(Error::InvalidConsumerName { .. })
+    ));
+    queue.append(record(1, 10)).await.unwrap();
+    assert_eq!(ids(&b.next(10, usize::MAX).await.unwrap()), [1]);
+    let from_a = a.next(10, usize::MAX).await.unwrap();
+    assert_eq!(ids(&from_a), [0, 1]);
+    a.ack(from_a[1].pos).await.unwrap();
+    assert_eq!(queue.stats().records, 1, "b still holds record 1");
+    assert!(matches!(
+        queue.remove_consumer("b"),
+        Err(Error::ConsumerBusy { .. })
+    ));
+    drop(b);
+    queue.remove_consumer("b").unwrap();
+    assert_eq!(queue.stats().records, 0, "removing b released record 1");
+    assert_eq!(queue.stats().consumers.len(), 1);
+    assert!(matches!(
+        queue.consumer("b"),
+        Err(Error::UnknownConsumer { .. })
+    ));
+    assert!(matches!(
+        queue.remove_consumer("b"),
+        Err(Error::UnknownConsumer { .. })
+    ));
+    let mut b = queue.add_consumer("b").unwrap();
+    queue.append(record(2, 10)).await.unwrap();
+    assert_eq!(ids(&b.next(10, usize::MAX).await.unwrap()), [2]);
+}

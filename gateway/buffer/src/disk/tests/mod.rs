@@ -4,6 +4,7 @@
 
 mod crash;
 mod faults;
+mod membership;
 mod queue;
 mod recovery;
 
