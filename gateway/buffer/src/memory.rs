@@ -8,7 +8,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::error::truncated;
-use crate::options::validate_consumer_name;
+use crate::options::validate_new_consumer;
 use crate::{ConsumerStats, Entry, Error, MemoryOptions, Position, Stats};
 
 /// The in-memory queue. Cheap to clone.
@@ -208,18 +208,9 @@ impl MemoryQueue {
 
     /// See `Queue::add_consumer`.
     pub(crate) fn add_consumer(&self, name: &str) -> Result<MemoryConsumer, Error> {
-        validate_consumer_name(name)?;
         {
             let mut state = self.lock();
-            if state.closed {
-                return Err(Error::Closed);
-            }
-            if state.index_of(name).is_some() {
-                return Err(Error::InvalidConsumerName {
-                    name: truncated(name),
-                    reason: "a consumer of that name already exists",
-                });
-            }
+            validate_new_consumer(name, state.closed, state.index_of(name).is_some())?;
             let acked = state.head();
             state.consumers.push(Slot {
                 name: name.to_owned(),

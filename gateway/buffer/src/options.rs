@@ -72,6 +72,23 @@ pub(crate) fn validate_consumers(names: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Checks that a consumer `name` may be added now: well-formed, the queue not `closed`,
+/// and the name not `taken` by a consumer already there. Shared by both variants'
+/// `add_consumer`.
+pub(crate) fn validate_new_consumer(name: &str, closed: bool, taken: bool) -> Result<(), Error> {
+    validate_consumer_name(name)?;
+    if closed {
+        return Err(Error::Closed);
+    }
+    if taken {
+        return Err(Error::InvalidConsumerName {
+            name: truncated(name),
+            reason: "a consumer of that name already exists",
+        });
+    }
+    Ok(())
+}
+
 /// Checks one consumer name.
 pub(crate) fn validate_consumer_name(name: &str) -> Result<(), Error> {
     let reason = if name.is_empty() {

@@ -29,7 +29,7 @@ use segment::SEGMENT_HEADER_LEN;
 use state::{ConsumerSlot, State};
 
 use crate::error::truncated;
-use crate::options::{validate_consumer_name, validate_consumers, validate_max_size};
+use crate::options::{validate_consumers, validate_max_size, validate_new_consumer};
 use crate::{DiskOptions, Error, RecoveryReport, Stats};
 
 /// Smallest segment size accepted.
@@ -246,7 +246,6 @@ impl DiskQueue {
 
     /// See `Queue::add_consumer`. Blocking (writes and syncs the cursor file).
     pub(crate) fn add_consumer(&self, name: &str) -> Result<DiskConsumer, Error> {
-        validate_consumer_name(name)?;
         let core = &self.inner.core;
         let _membership = core
             .membership
@@ -254,15 +253,7 @@ impl DiskQueue {
             .unwrap_or_else(PoisonError::into_inner);
         let (index, tail) = {
             let mut state = core.lock_state();
-            if state.closed {
-                return Err(Error::Closed);
-            }
-            if state.index_of(name).is_some() {
-                return Err(Error::InvalidConsumerName {
-                    name: truncated(name),
-                    reason: "a consumer of that name already exists",
-                });
-            }
+            validate_new_consumer(name, state.closed, state.index_of(name).is_some())?;
             let tail = state.head;
             state.consumers.push(ConsumerSlot {
                 name: name.to_owned(),
