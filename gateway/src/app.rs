@@ -5,10 +5,10 @@
 
 use crate::buffer;
 use crate::chain::{self, ChainError, ChainParts};
-use crate::config::{Api, Config};
+use crate::config::Config;
 use crate::dead_letter::{DeadLetterError, DeadLetters};
 use crate::forward::{Outputs, Shared};
-use crate::ingest::{self, AppState, Limits, QueryTarget, UdpListener};
+use crate::ingest::{self, AppState, Limits, UdpListener};
 use crate::pipeline::Pipeline;
 use crate::reload::{self, Reloader};
 use crate::telemetry::Metrics;
@@ -113,15 +113,6 @@ pub async fn run(
         tasks.spawn(listener.run(Arc::clone(&pipeline), udp_shutdown.clone()));
     }
 
-    let query_target = config
-        .outputs
-        .first()
-        .filter(|o| o.api == Api::V1)
-        .map(|o| QueryTarget {
-            url: o.url.clone(),
-            username: o.username.clone(),
-            password: o.password.clone(),
-        });
     let limits = Arc::new(ArcSwap::from_pointee(Limits::from_config(&config)));
     let reload_shutdown = CancellationToken::new();
     let reloader = match config_path {
@@ -152,7 +143,6 @@ pub async fn run(
         limits,
         reloader,
         outputs: Arc::clone(&outputs),
-        query_target,
         http,
     };
     let listener = TcpListener::bind(config.server.http)

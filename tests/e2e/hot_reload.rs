@@ -497,4 +497,9 @@ fn outputs_added_and_removed_by_a_reload_start_at_the_tail_and_release_their_cur
         pending.get("a").is_none() && pending.get("b").is_some(),
         "{pending}"
     );
+    // `/query` follows the first output.
+    b.create_db("only_on_b");
+    let shown = sluice.get("/query?q=SHOW%20DATABASES");
+    assert_eq!(shown.status, 200, "{}", shown.describe());
+    assert!(shown.body.contains("only_on_b"), "{}", shown.describe());
 }

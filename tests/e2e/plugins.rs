@@ -306,3 +306,56 @@ fn dlq_replay_refuses_a_buffer_that_would_lose_the_batches() {
         replayed.describe()
     );
 }
+
+#[test]
+fn a_plugin_that_traps_on_every_batch_backs_off_and_shows_it_in_health() {
+    let config = lone_evil("crashy", "panic");
+    let sluice = TestSluice::with_config(config.toml()).spawn();
+    let writes = 30;
+    let mut statuses = Vec::new();
+    for n in 0..writes {
+        let response = sluice.write("e", &format!("evil v={n}i {}\n", T0 + n));
+        if response.status == 503 {
+            assert_eq!(response.header("retry-after"), Some("1"));
+            assert!(
+                response.body.contains("backing off"),
+                "{}",
+                response.describe()
+            );
+        }
+        statuses.push(response.status);
+    }
+    let acknowledged = statuses.iter().filter(|s| **s == 204).count();
+    let refused = statuses.iter().filter(|s| **s == 503).count();
+    assert_eq!(acknowledged + refused, statuses.len(), "{statuses:?}");
+    // The first faults restart at once (their batches are dead-lettered, so kept).
+    assert!(statuses[..3].iter().all(|s| *s == 204), "{statuses:?}");
+    assert!(refused > 0, "no backoff: {statuses:?}");
+    let plugin = &sluice.health()["active_chain"]["plugins"][0];
+    let faults = plugin["faults"].as_u64().unwrap_or(u64::MAX);
+    assert!(
+        (3..writes.unsigned_abs()).contains(&faults) && faults == acknowledged as u64,
+        "each fault is one instance start, bounded by the backoff: {plugin}"
+    );
+    assert!(plugin["consecutive_faults"].as_u64() >= Some(3), "{plugin}");
+    assert!(
+        plugin["last_fault"]
+            .as_str()
+            .is_some_and(|m| m.contains("panicked on purpose")),
+        "{plugin}"
+    );
+    assert_eq!(
+        sluice.metric("sluice_dead_lettered_batches_total"),
+        Some(acknowledged as f64)
+    );
+    // Once the backoff ends, a batch the plugin handles starts a fresh instance and
+    // clears the record.
+    let calm = wait_until(LONG, || {
+        let response = sluice.write("e", &format!("calm v=1i {T0}\n"));
+        (response.status == 204).then_some(())
+    });
+    assert!(calm.is_some(), "the plugin never ran again");
+    let plugin = &sluice.health()["active_chain"]["plugins"][0];
+    assert_eq!(plugin["consecutive_faults"], 0, "{plugin}");
+    assert_eq!(plugin["backoff_ms"], serde_json::Value::Null, "{plugin}");
+}

@@ -99,6 +99,23 @@ pub enum HostError {
         /// may succeed later. `false`: the plugin rejected the batch itself.
         retryable: bool,
     },
+    /// The plugin faulted [`FREE_RESTARTS`](crate::restarts::FREE_RESTARTS) times or more
+    /// in a row, and no new instance starts until its backoff ends (see
+    /// [`Plugin::restarts`](crate::Plugin::restarts)). Retryable: the same batch may
+    /// succeed once the plugin runs again.
+    #[error(
+        "plugin {plugin:?} is backing off for {retry_in:?} after {faults} faults in a row (last: {last_fault})"
+    )]
+    Backoff {
+        /// The plugin.
+        plugin: String,
+        /// Time left before a new instance may start.
+        retry_in: Duration,
+        /// Faults in a row.
+        faults: u32,
+        /// The last fault's message.
+        last_fault: String,
+    },
     /// The plugin's output is not valid line protocol.
     #[error("plugin {plugin:?} returned invalid line protocol: {reason}")]
     InvalidOutput {
@@ -127,13 +144,14 @@ impl HostError {
             | Self::Timeout { plugin, .. }
             | Self::MemoryLimit { plugin, .. }
             | Self::PluginError { plugin, .. }
+            | Self::Backoff { plugin, .. }
             | Self::InvalidOutput { plugin, .. } => Some(plugin),
         }
     }
 
     /// A short, stable name of the failure, for metric labels: `engine`, `io`,
     /// `compile`, `link`, `init`, `trap`, `timeout`, `memory_limit`, `rejected`,
-    /// `unavailable` or `invalid_output`.
+    /// `unavailable`, `backoff` or `invalid_output`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -156,12 +174,13 @@ impl HostError {
             Self::PluginError {
                 retryable: true, ..
             } => "unavailable",
+            Self::Backoff { .. } => "backoff",
             Self::InvalidOutput { .. } => "invalid_output",
         }
     }
 
     /// Whether the same batch may succeed later: the plugin said something it depends
-    /// on (`kv`, `blob`) is unavailable.
+    /// on (`kv`, `blob`) is unavailable, or the plugin is backing off after faults.
     ///
     /// ```
     /// let e = sluice_host::HostError::PluginError {
@@ -175,7 +194,7 @@ impl HostError {
             Self::PluginError {
                 retryable: true,
                 ..
-            }
+            } | Self::Backoff { .. }
         )
     }
 }

@@ -175,12 +175,15 @@ impl PluginInstance {
         let inner = &self.plugin.inner;
         let live = match &mut self.live {
             Some(live) => live,
-            None => self.live.insert(Live::start(inner)?),
+            None => self.live.insert(self.plugin.start()?),
         };
         let wit_ctx = ctx.to_wit();
         let result = live.call(inner, |store, bindings| {
             bindings.call_process(store, &wit_ctx, batch)
         });
+        if result.is_ok() {
+            inner.restarts.success();
+        }
         let output = match result {
             Ok(Ok(output)) => output,
             Ok(Err(error)) => {
@@ -196,6 +199,7 @@ impl PluginInstance {
             }
             Err(fault) => {
                 self.live = None;
+                inner.restarts.fault(&fault);
                 return Err(fault);
             }
         };

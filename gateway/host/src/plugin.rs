@@ -14,6 +14,7 @@ use crate::caps::Capabilities;
 use crate::engine::{Engine, Shared};
 use crate::error::HostError;
 use crate::instance::{Live, PluginInstance};
+use crate::restarts::{RestartStatus, Restarts};
 use crate::state::State;
 
 /// What to load: a `[[plugins]]` entry of the configuration.
@@ -79,6 +80,8 @@ pub(crate) struct Inner {
     /// The instance `load` initialised to check the config, handed to the first caller
     /// of [`Plugin::instance`] rather than thrown away.
     spare: Mutex<Option<Live>>,
+    /// Faults of its instances, and the backoff before starting new ones.
+    pub(crate) restarts: Restarts,
 }
 
 impl std::fmt::Debug for Inner {
@@ -133,6 +136,7 @@ impl Plugin {
             engine: Arc::clone(shared),
             cache_hit,
             spare: Mutex::new(None),
+            restarts: Restarts::default(),
         });
         let live = Live::start(&inner)?;
         *inner.spare.lock().unwrap_or_else(PoisonError::into_inner) = Some(live);
@@ -204,9 +208,28 @@ impl Plugin {
             .take();
         let live = match spare {
             Some(live) => live,
-            None => Live::start(&self.inner)?,
+            None => self.start()?,
         };
         Ok(PluginInstance::new(self.clone(), live))
+    }
+
+    /// Its instances' faults and the backoff in effect (for `/health`).
+    ///
+    /// ```no_run
+    /// # fn f(plugin: sluice_host::Plugin) {
+    /// let status = plugin.restarts();
+    /// println!("{} faults, backing off: {:?}", status.faults, status.backoff);
+    /// # }
+    /// ```
+    pub fn restarts(&self) -> RestartStatus {
+        self.inner.restarts.status()
+    }
+
+    /// Starts a new instance unless the plugin is backing off; a failed start counts as
+    /// a fault.
+    pub(crate) fn start(&self) -> Result<Live, HostError> {
+        self.inner.restarts.check(&self.inner.spec.name)?;
+        Live::start(&self.inner).inspect_err(|error| self.inner.restarts.fault(error))
     }
 }
 

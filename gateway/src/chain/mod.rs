@@ -96,14 +96,37 @@ impl Chain {
         self.generation
     }
 
+    /// The plugins in order as `(name, sha256)`: what the chain runs, whatever its
+    /// instances' faults.
+    pub fn identity(&self) -> Vec<(&str, &str)> {
+        self.inner
+            .iter()
+            .flat_map(|inner| &inner.stages)
+            .map(|s| (s.plugin.name(), s.plugin.sha256()))
+            .collect()
+    }
+
     /// The chain for `/health`: `{"generation": 3, "loaded_at": "2026-…Z", "plugins":
-    /// [{"name": "strip", "sha256": "…"}]}`.
+    /// [{"name": "strip", "sha256": "…", "faults": 0, "consecutive_faults": 0,
+    /// "backoff_ms": null, "last_fault": null}]}`; `backoff_ms` is the time left before
+    /// a plugin that keeps faulting may start a new instance (see
+    /// [`sluice_host::restarts`]).
     pub fn describe(&self) -> serde_json::Value {
         let plugins: Vec<serde_json::Value> = self
             .inner
             .iter()
             .flat_map(|inner| &inner.stages)
-            .map(|s| serde_json::json!({ "name": s.plugin.name(), "sha256": s.plugin.sha256() }))
+            .map(|s| {
+                let restarts = s.plugin.restarts();
+                serde_json::json!({
+                    "name": s.plugin.name(),
+                    "sha256": s.plugin.sha256(),
+                    "faults": restarts.faults,
+                    "consecutive_faults": restarts.consecutive,
+                    "backoff_ms": restarts.backoff.map(|b| u64::try_from(b.as_millis()).unwrap_or(u64::MAX)),
+                    "last_fault": restarts.last_fault,
+                })
+            })
             .collect();
         serde_json::json!({
             "generation": self.generation,

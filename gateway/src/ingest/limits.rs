@@ -2,9 +2,11 @@
 //! swapped whole by a reload, read once per request.
 
 use super::Tokens;
+use super::query::QueryTarget;
 use crate::config::Config;
 
-/// The settings of `[server]` a reload applies to requests that start after it.
+/// The settings a reload applies to requests that start after it: `[server]`'s, and
+/// where `/query` is proxied (the first output).
 #[derive(Debug, Clone, Default)]
 pub struct Limits {
     /// Accepted tokens.
@@ -13,6 +15,8 @@ pub struct Limits {
     pub max_body: usize,
     /// The line-protocol rules writes are checked against (`[server] accept_unsigned`).
     pub lineproto: sluice_lineproto::Options,
+    /// Where non-CREATE queries are proxied: the first output, if it is an InfluxDB 1.x.
+    pub query_target: Option<QueryTarget>,
 }
 
 impl Limits {
@@ -22,6 +26,7 @@ impl Limits {
             tokens: Tokens::new(config.server.tokens.clone()),
             max_body: config.server.max_body.as_usize(),
             lineproto: config.server.lineproto(),
+            query_target: QueryTarget::from_config(config),
         }
     }
 }

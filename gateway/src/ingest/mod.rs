@@ -44,8 +44,6 @@ pub struct AppState {
     pub reloader: Option<Arc<Reloader>>,
     /// The running forwarders; their state is listed by `/health`.
     pub outputs: Arc<Outputs>,
-    /// Where non-CREATE queries are proxied.
-    pub query_target: Option<QueryTarget>,
     /// HTTP client for the query proxy.
     pub http: reqwest::Client,
 }

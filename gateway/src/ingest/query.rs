@@ -6,6 +6,7 @@
 
 use super::AppState;
 use super::error::{Flavor, IngestError};
+use crate::config::{Api, Config};
 use crate::pipeline::AcceptError;
 use crate::statement::{Statement, StatementKind};
 use axum::body::Body;
@@ -16,7 +17,7 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 
 /// Where non-CREATE queries go: the first output, if it speaks InfluxDB 1.x.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryTarget {
     /// Base URL of the store.
     pub url: String,
@@ -24,6 +25,21 @@ pub struct QueryTarget {
     pub username: Option<String>,
     /// Password for `username`.
     pub password: Option<String>,
+}
+
+impl QueryTarget {
+    /// The first of `config`'s outputs when it is an InfluxDB 1.x (`api = "v1"`).
+    pub fn from_config(config: &Config) -> Option<Self> {
+        config
+            .outputs
+            .first()
+            .filter(|o| o.api == Api::V1)
+            .map(|o| Self {
+                url: o.url.clone(),
+                username: o.username.clone(),
+                password: o.password.clone(),
+            })
+    }
 }
 
 const MAX_QUERY_BODY: usize = 1024 * 1024;
@@ -109,7 +125,9 @@ async fn answer(
             .collect();
         return Ok(axum::Json(serde_json::json!({ "results": results })).into_response());
     }
-    let Some(target) = &state.query_target else {
+    // An `Arc`, not a guard: the proxied request may take a while.
+    let limits = state.limits.load_full();
+    let Some(target) = &limits.query_target else {
         return Err(IngestError::NotImplemented(format!(
             "sluice answers only CREATE DATABASE and CREATE RETENTION POLICY and has no InfluxDB 1.x output to proxy {:?} to",
             truncate(q, 80)

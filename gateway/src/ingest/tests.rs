@@ -46,10 +46,10 @@ fn harness(tokens: &[&str], max_body: usize, max_buffer: u64) -> Harness {
             tokens: Tokens::new(tokens.iter().map(|t| (*t).to_owned()).collect()),
             max_body,
             lineproto: sluice_lineproto::Options::v1(),
+            query_target: None,
         })),
         reloader: None,
         outputs,
-        query_target: None,
         http: reqwest::Client::new(),
     };
     Harness {

@@ -7,7 +7,7 @@ use crate::config::Config;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Changes {
     /// Applied by the reload: `plugins`, `server.tokens`, `server.max_body`,
-    /// `server.accept_unsigned`, `outputs`.
+    /// `server.accept_unsigned`, `outputs` (and with them where `/query` is proxied).
     pub applied: Vec<String>,
     /// Changed in the file but kept as they run until a restart: `server.http`,
     /// `server.shutdown_timeout`, `udp`, `buffer`, `dead_letter`, `kv`, `blob`, `log`.

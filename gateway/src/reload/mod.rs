@@ -8,13 +8,14 @@
 //!    every plugin, from the parts the app owns ([`ChainParts`]: engine, kv, blob,
 //!    worker limit), so nothing is reopened;
 //! 3. `canary`: run the new chain once on a one-point batch; it must forward it;
-//! 4. swap: the new chain (and `[server]` tokens and limits) serve every batch that starts
+//! 4. `outputs`: added, removed and changed outputs are applied by name
+//!    ([`Outputs::apply`]): a new one starts at the buffer's tail, a removed one stops
+//!    between requests and releases its cursor, a changed one restarts on its cursor.
+//!    This stage writes cursor files, so it comes before the swap: if it fails, the
+//!    outputs it did change stay changed (and are reported), the chain does not;
+//! 5. swap: the new chain (and `[server]` tokens and limits) serve every batch that starts
 //!    from then on; batches in flight finish on the chain they started on, which is
 //!    dropped, instances and all, when the last of them ends.
-//!
-//! 5. outputs: added, removed and changed outputs are applied by name ([`Outputs::apply`]):
-//!    a new one starts at the buffer's tail, a removed one stops between requests and
-//!    releases its cursor, a changed one restarts on its cursor.
 //!
 //! Changes to listen addresses, the buffer, the backends and logging are reported as
 //! needing a restart ([`Changes`]); the rest of the reload applies.
@@ -206,7 +207,7 @@ impl Reloader {
                     .with_generation(generation)
             }
         };
-        let plugins_changed = chain.describe()["plugins"] != live.describe()["plugins"];
+        let plugins_changed = chain.identity() != live.identity();
         let changes = Changes::between(&running.config, &next, plugins_changed);
         if !changes.applies_anything() {
             // Nothing that runs differs (a touch, a rewrite with the same text): keep the
@@ -214,17 +215,20 @@ impl Reloader {
             return Ok((live.generation(), changes));
         }
         canary(&chain).await.map_err(|e| ("canary", e))?;
-        self.pipeline.swap_chain(chain);
-        self.limits.store(Arc::new(Limits::from_config(&next)));
         let mut now = Changes::running_config(&running.config, &next);
         if changes.applied.iter().any(|s| s == "outputs") {
+            // Before the swap: outputs touch the buffer (cursor files), the one stage
+            // that can still fail; if it does, the old chain, tokens and limits stay.
             let (outputs, applied) = self.outputs.apply(&next.outputs).await;
+            if let Err(e) = applied {
+                running.config.outputs = outputs;
+                return Err(("outputs", e.to_string()));
+            }
             now.outputs = outputs;
-            running.config = now;
-            applied.map_err(|e| ("outputs", e.to_string()))?;
-        } else {
-            running.config = now;
         }
+        self.pipeline.swap_chain(chain);
+        self.limits.store(Arc::new(Limits::from_config(&next)));
+        running.config = now;
         Ok((generation, changes))
     }
 }
