@@ -22,6 +22,10 @@ pub enum AcceptError {
     /// The buffer is at `max_size`: the client must retry later (503).
     #[error("{0}")]
     Full(String),
+    /// The buffer (Redis) cannot be reached or did not confirm the append: the client
+    /// must retry later (503); the batch may have been stored anyway.
+    #[error("{0}")]
+    BufferUnavailable(String),
     /// The batch can never fit in the buffer, however much is delivered (413).
     #[error("{0}")]
     TooLarge(String),
@@ -117,7 +121,8 @@ impl Pipeline {
             ChainOutcome::Unavailable(failure) => return Err(AcceptError::Unavailable(failure)),
         };
         if let Some(batch) = batch.filter(|b| b.points() > 0) {
-            self.append(batch.record(), points).await?;
+            let route = route(&batch, origin);
+            self.append(batch.record(), points, Some(route)).await?;
         }
         BatchAccepted {
             points,
@@ -133,15 +138,28 @@ impl Pipeline {
     ///
     /// Errors: [`AcceptError::Full`] (503) and [`AcceptError::Buffer`], as for a batch.
     pub async fn append_statement(&self, statement: &Statement) -> Result<(), AcceptError> {
-        self.append(statement.record(), 0).await
+        self.append(statement.record(), 0, None).await
     }
 
     /// Appends one record durably, mapping the buffer's refusals to what the client is
-    /// told; `points` is what a full buffer turned away, for metrics.
-    async fn append(&self, record: bytes::Bytes, points: usize) -> Result<(), AcceptError> {
-        match self.queue.append(record).await {
+    /// told; `points` is what a full buffer turned away, for metrics. `route` picks the
+    /// shard of a sharded buffer; `None` puts the record on every shard (a statement).
+    async fn append(
+        &self,
+        record: bytes::Bytes,
+        points: usize,
+        route: Option<u64>,
+    ) -> Result<(), AcceptError> {
+        let appended = match route {
+            Some(route) => self.queue.append_routed(record, route).await,
+            None => self.queue.append_everywhere(record).await,
+        };
+        match appended {
             Ok(()) => Ok(()),
-            Err(e @ QueueError::Full { .. }) => {
+            Err(e @ QueueError::Unavailable { .. }) => {
+                Err(AcceptError::BufferUnavailable(e.to_string()))
+            }
+            Err(e @ (QueueError::Full { .. } | QueueError::StreamFull { .. })) => {
                 BufferFull { points }.emit(&self.metrics);
                 Err(AcceptError::Full(e.to_string()))
             }
@@ -193,4 +211,22 @@ impl Pipeline {
         .emit(&self.metrics);
         Ok(())
     }
+}
+
+/// The shard key of a batch: its database and retention policy and the client's address
+/// (not its port: a client that reconnects keeps its shard), so one client's points for
+/// one database stay in order on one shard.
+fn route(batch: &Batch, origin: &Origin) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let context = batch.context();
+    context.db.hash(&mut hasher);
+    context.rp.hash(&mut hasher);
+    let host = origin
+        .client
+        .as_deref()
+        .and_then(|c| c.parse::<std::net::SocketAddr>().ok())
+        .map(|addr| addr.ip());
+    host.hash(&mut hasher);
+    hasher.finish()
 }

@@ -22,5 +22,6 @@ mod plugin_cli;
 mod plugins;
 mod precision;
 mod query;
+mod redis_buffer;
 mod store_refusals;
 mod udp;

@@ -19,6 +19,8 @@ pub struct SluiceConfig {
     max_size: String,
     /// `[buffer] segment_size`, when set.
     segment_size: Option<String>,
+    /// The other `[buffer]` keys of `kind = "redis"`, rendered, when it is one.
+    redis_buffer: Option<String>,
     /// `[dead_letter] dir`, when set.
     dead_letter_dir: Option<String>,
     /// `[[udp]]` tables, rendered.
@@ -40,6 +42,7 @@ impl Default for SluiceConfig {
             buffer_dir: "{dir}/buffer".to_owned(),
             max_size: "256MiB".to_owned(),
             segment_size: None,
+            redis_buffer: None,
             dead_letter_dir: None,
             udp: Vec::new(),
             plugins: Vec::new(),
@@ -158,6 +161,15 @@ impl SluiceConfig {
         self
     }
 
+    /// A Redis Streams buffer at `url`, with more `[buffer]` keys in `extra` (TOML lines:
+    /// `stream`, `shards`, …).
+    #[must_use]
+    pub fn redis_buffer(mut self, url: &str, extra: &str) -> Self {
+        "redis".clone_into(&mut self.buffer_kind);
+        self.redis_buffer = Some(format!("url = {}\n{extra}", quote(url)));
+        self
+    }
+
     /// The TOML text, placeholders left in.
     pub fn toml(&self) -> String {
         let tokens: Vec<String> = self.tokens.iter().map(|t| quote(t)).collect();
@@ -174,12 +186,19 @@ impl SluiceConfig {
             out.push('\n');
         }
         let _ = writeln!(out, "[buffer]\nkind = {}", quote(&self.buffer_kind));
-        if self.buffer_kind != "memory" {
-            let _ = writeln!(out, "dir = {}", quote(&self.buffer_dir));
-        }
-        let _ = writeln!(out, "max_size = {}", quote(&self.max_size));
-        if let Some(size) = &self.segment_size {
-            let _ = writeln!(out, "segment_size = {}", quote(size));
+        if let Some(redis) = &self.redis_buffer {
+            out.push_str(redis);
+            if !redis.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            if self.buffer_kind != "memory" {
+                let _ = writeln!(out, "dir = {}", quote(&self.buffer_dir));
+            }
+            let _ = writeln!(out, "max_size = {}", quote(&self.max_size));
+            if let Some(size) = &self.segment_size {
+                let _ = writeln!(out, "segment_size = {}", quote(size));
+            }
         }
         out.push('\n');
         if let Some(dir) = &self.dead_letter_dir {

@@ -55,7 +55,10 @@ fn bench_appends(c: &mut Criterion, name: &str, size: usize) {
     let drain = runtime.spawn(async move {
         while let Ok(entries) = consumer.next(64, 8 << 20).await {
             if let Some(last) = entries.last() {
-                consumer.ack(last.pos).await.expect("ack");
+                consumer
+                    .ack(std::slice::from_ref(&last.id))
+                    .await
+                    .expect("ack");
             }
         }
     });

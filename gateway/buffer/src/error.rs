@@ -25,6 +25,22 @@ pub enum Error {
         /// The configured cap.
         max_size: u64,
     },
+    /// The Redis stream holds `max_len` entries: the client must retry later (503).
+    #[error("buffer full: stream {stream:?} holds {max_len} entries or more (max_len)")]
+    StreamFull {
+        /// The stream key.
+        stream: String,
+        /// The configured cap.
+        max_len: u64,
+    },
+    /// Redis could not be reached, refused the command, or did not answer in time. For an
+    /// append the entry may exist anyway (the reply was lost): the client is told to
+    /// retry (503), and a retried batch may be delivered twice.
+    #[error("buffer unavailable: {reason}")]
+    Unavailable {
+        /// What failed, naming the server.
+        reason: String,
+    },
     /// The record can never fit, however much the consumers acknowledge.
     #[error("record of {len} bytes is larger than the {max}-byte limit of this buffer")]
     RecordTooLarge {

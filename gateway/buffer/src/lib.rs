@@ -15,6 +15,7 @@
 //!   reads with positional reads off the runtime; `gc` deletes acknowledged segments; `dir`
 //!   locks and syncs the directory.
 //! - `memory`: the same semantics without durability.
+//! - `redis/`: the Redis Streams variant, shared by many gateways (see its module doc).
 //! - `options`, `position`, `stats`, `report`, `error`: the types of the API.
 //! - Tests sit beside the code; the disk queue's are in `disk/tests/` (`crash` is the
 //!   crash-recovery property test; its regressions are kept in `proptest-regressions/`).
@@ -33,6 +34,7 @@ mod memory;
 mod options;
 mod position;
 mod queue;
+mod redis;
 mod report;
 mod stats;
 
@@ -40,7 +42,8 @@ pub use disk::DiskQueue;
 pub use error::Error;
 pub use memory::MemoryQueue;
 pub use options::{DEFAULT_SEGMENT_SIZE, DiskOptions, MIN_MAX_SIZE, MemoryOptions};
-pub use position::{Entry, Position};
+pub use position::{Entry, EntryId, Position};
 pub use queue::{Consumer, Queue};
+pub use redis::{RedisOptions, RedisQueue, StreamId};
 pub use report::RecoveryReport;
-pub use stats::{ConsumerStats, Stats};
+pub use stats::{ConsumerStats, GroupStats, RedisStats, Stats, StreamStats};

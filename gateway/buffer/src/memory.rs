@@ -9,7 +9,8 @@ use tokio::sync::watch;
 
 use crate::error::truncated;
 use crate::options::validate_new_consumer;
-use crate::{ConsumerStats, Entry, Error, MemoryOptions, Position, Stats};
+use crate::position::LogEntry;
+use crate::{ConsumerStats, Error, MemoryOptions, Position, Stats};
 
 /// The in-memory queue. Cheap to clone.
 #[derive(Clone)]
@@ -254,6 +255,8 @@ impl MemoryQueue {
                     pending_bytes: state.appended - state.bytes_before(slot.acked),
                 })
                 .collect(),
+            streams: Vec::new(),
+            redis: None,
         }
     }
 
@@ -290,14 +293,14 @@ impl MemoryConsumer {
         &mut self,
         max_records: usize,
         max_bytes: usize,
-    ) -> Result<Vec<Entry>, Error> {
+    ) -> Result<Vec<LogEntry>, Error> {
         loop {
             self.commits.borrow_and_update();
             {
                 let state = lock(&self.inner);
                 if self.read < state.head() {
                     let start = usize::try_from(self.read - state.first_seq).unwrap_or(usize::MAX);
-                    let mut entries: Vec<Entry> = Vec::new();
+                    let mut entries: Vec<LogEntry> = Vec::new();
                     let mut bytes = 0usize;
                     for record in state.records.range(start..).take(max_records.max(1)) {
                         if !entries.is_empty()
@@ -307,7 +310,7 @@ impl MemoryConsumer {
                         }
                         bytes = bytes.saturating_add(record.data.len());
                         self.read += 1;
-                        entries.push(Entry {
+                        entries.push(LogEntry {
                             pos: position(self.read),
                             data: record.data.clone(),
                         });

@@ -41,11 +41,71 @@ impl fmt::Display for Position {
     }
 }
 
+/// One record of the log variants (disk, memory) as their consumers read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LogEntry {
+    /// Just past the record: acknowledging it acknowledges everything before it too.
+    pub(crate) pos: Position,
+    /// The record, exactly as appended.
+    pub(crate) data: Bytes,
+}
+
+/// Opaque id of one delivered entry: pass it to [`Consumer::ack`](crate::Consumer::ack).
+///
+/// For the disk and memory queues it is a [`Position`] in their log (acknowledging it
+/// acknowledges every earlier record too, so consumers of those must acknowledge in order);
+/// for the Redis queue it is a stream entry id on one shard, acknowledged alone (`XACK`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryId(pub(crate) IdRepr);
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum IdRepr {
+    Log(Position),
+    Stream {
+        shard: usize,
+        id: crate::redis::StreamId,
+    },
+}
+
+impl EntryId {
+    /// The log position, for the disk and memory queues.
+    #[must_use]
+    pub fn position(&self) -> Option<Position> {
+        match &self.0 {
+            IdRepr::Log(pos) => Some(*pos),
+            IdRepr::Stream { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for EntryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            IdRepr::Log(pos) => write!(f, "{pos}"),
+            IdRepr::Stream { shard, id } => write!(f, "{shard}/{id}"),
+        }
+    }
+}
+
 /// One record delivered to a consumer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// Pass this to `Consumer::ack` once the record (and everything before it) is done.
-    pub pos: Position,
+    /// Pass this to [`Consumer::ack`](crate::Consumer::ack) once the record is done.
+    pub id: EntryId,
     /// The record, exactly as appended.
     pub data: Bytes,
+    /// How many times the record was handed out, this time included: 1 for the log
+    /// queues; for the Redis queue, Redis' delivery count (an entry claimed from a dead
+    /// consumer has been handed out before).
+    pub deliveries: u32,
+}
+
+impl Entry {
+    pub(crate) fn from_log(entry: LogEntry) -> Self {
+        Self {
+            id: EntryId(IdRepr::Log(entry.pos)),
+            data: entry.data,
+            deliveries: 1,
+        }
+    }
 }

@@ -1,12 +1,14 @@
-//! The queue the gateway holds: one type over the disk and memory variants.
+//! The queue the gateway holds: one type over the disk, memory and Redis variants.
 
 use bytes::Bytes;
 
 use crate::disk::DiskConsumer;
 use crate::memory::MemoryConsumer;
+use crate::position::IdRepr;
+use crate::redis::RedisConsumer;
 use crate::{
-    DiskOptions, DiskQueue, Entry, Error, MemoryOptions, MemoryQueue, Position, RecoveryReport,
-    Stats,
+    DiskOptions, DiskQueue, Entry, EntryId, Error, MemoryOptions, MemoryQueue, RecoveryReport,
+    RedisOptions, RedisQueue, Stats,
 };
 
 /// An at-least-once queue with one cursor per consumer. Cheap to clone (an `Arc` inside).
@@ -16,6 +18,8 @@ pub enum Queue {
     Disk(DiskQueue),
     /// In memory: same semantics, lost on exit.
     Memory(MemoryQueue),
+    /// Redis Streams shared by many gateways; one consumer group per output.
+    Redis(RedisQueue),
 }
 
 impl Queue {
@@ -40,17 +44,45 @@ impl Queue {
         Queue::Memory(MemoryQueue::new(opts))
     }
 
+    /// Opens the Redis queue (connecting lazily; see [`RedisQueue::open`]).
+    ///
+    /// Errors: [`Error::InvalidOptions`], [`Error::InvalidConsumerName`].
+    pub fn redis(opts: RedisOptions) -> Result<Queue, Error> {
+        Ok(Queue::Redis(RedisQueue::open(opts)?))
+    }
+
+    /// Appends a record with no particular route (shard 0 of a sharded Redis queue); see
+    /// [`append_routed`](Self::append_routed).
+    pub async fn append(&self, record: Bytes) -> Result<(), Error> {
+        self.append_routed(record, 0).await
+    }
+
+    /// Appends a record every consumer must meet between the records before and after it
+    /// (a schema statement): on every shard of a sharded Redis queue, once elsewhere.
+    ///
+    /// Errors: as [`append_routed`](Self::append_routed).
+    pub async fn append_everywhere(&self, record: Bytes) -> Result<(), Error> {
+        match self {
+            Queue::Redis(queue) => queue.append_everywhere(record).await,
+            other => other.append_routed(record, 0).await,
+        }
+    }
+
     /// Appends a record; `Ok` means it is durable (written and `fdatasync`ed) for the disk
-    /// variant. Fails at once with `Error::Full` when it would take the queue past `max_size`
+    /// variant, and in Redis for the Redis variant, where `route` picks the shard (records
+    /// with the same route keep their order). Fails at once with `Error::Full` when it would take the queue past `max_size`
     /// (nothing is dropped to make room), and with `Error::RecordTooLarge` when it never could
     /// fit.
     ///
     /// Cancelling the future after the record was handed to the writer does not withdraw it:
     /// it may still become durable and be delivered.
-    pub async fn append(&self, record: Bytes) -> Result<(), Error> {
+    /// `Error::StreamFull` and `Error::Unavailable` are the Redis variant's (503 for a
+    /// client).
+    pub async fn append_routed(&self, record: Bytes, route: u64) -> Result<(), Error> {
         match self {
             Queue::Disk(queue) => queue.append(record).await,
             Queue::Memory(queue) => queue.append(record),
+            Queue::Redis(queue) => queue.append(record, route).await,
         }
     }
 
@@ -62,6 +94,7 @@ impl Queue {
         let inner = match self {
             Queue::Disk(queue) => ConsumerInner::Disk(queue.consumer(name)?),
             Queue::Memory(queue) => ConsumerInner::Memory(queue.consumer(name)?),
+            Queue::Redis(queue) => ConsumerInner::Redis(Box::new(queue.consumer(name)?)),
         };
         Ok(Consumer { inner })
     }
@@ -78,6 +111,7 @@ impl Queue {
         let inner = match self {
             Queue::Disk(queue) => ConsumerInner::Disk(queue.add_consumer(name)?),
             Queue::Memory(queue) => ConsumerInner::Memory(queue.add_consumer(name)?),
+            Queue::Redis(queue) => ConsumerInner::Redis(Box::new(queue.add_consumer(name)?)),
         };
         Ok(Consumer { inner })
     }
@@ -91,6 +125,7 @@ impl Queue {
         match self {
             Queue::Disk(queue) => queue.remove_consumer(name),
             Queue::Memory(queue) => queue.remove_consumer(name),
+            Queue::Redis(queue) => queue.remove_consumer(name),
         }
     }
 
@@ -99,6 +134,7 @@ impl Queue {
         match self {
             Queue::Disk(queue) => queue.stats(),
             Queue::Memory(queue) => queue.stats(),
+            Queue::Redis(queue) => queue.stats(),
         }
     }
 
@@ -109,6 +145,10 @@ impl Queue {
         match self {
             Queue::Disk(queue) => queue.close().await,
             Queue::Memory(queue) => {
+                queue.close();
+                Ok(())
+            }
+            Queue::Redis(queue) => {
                 queue.close();
                 Ok(())
             }
@@ -124,6 +164,7 @@ pub struct Consumer {
 enum ConsumerInner {
     Disk(DiskConsumer),
     Memory(MemoryConsumer),
+    Redis(Box<RedisConsumer>),
 }
 
 impl Consumer {
@@ -139,20 +180,50 @@ impl Consumer {
         max_records: usize,
         max_bytes: usize,
     ) -> Result<Vec<Entry>, Error> {
-        match &mut self.inner {
-            ConsumerInner::Disk(consumer) => consumer.next(max_records, max_bytes).await,
-            ConsumerInner::Memory(consumer) => consumer.next(max_records, max_bytes).await,
+        let log = match &mut self.inner {
+            ConsumerInner::Disk(consumer) => consumer.next(max_records, max_bytes).await?,
+            ConsumerInner::Memory(consumer) => consumer.next(max_records, max_bytes).await?,
+            ConsumerInner::Redis(consumer) => return consumer.next(max_records, max_bytes).await,
+        };
+        Ok(log.into_iter().map(Entry::from_log).collect())
+    }
+
+    /// An entry handed out more often than this is poison (see [`Entry::deliveries`]):
+    /// the Redis variant's `max_deliveries`; `None` for the log variants, which hand an
+    /// entry out once per process.
+    pub fn max_deliveries(&self) -> Option<u32> {
+        match &self.inner {
+            ConsumerInner::Redis(consumer) => Some(consumer.max_deliveries()),
+            _ => None,
         }
     }
 
-    /// Everything up to and including the record `pos` came from is done for this consumer;
-    /// persists the cursor (not `fsync`ed: a power loss may re-deliver, never lose) and
-    /// deletes segments every consumer has passed. Acknowledging an older position than an
-    /// earlier ack does nothing.
-    pub async fn ack(&mut self, pos: Position) -> Result<(), Error> {
+    /// The entries `ids` are done for this consumer.
+    ///
+    /// Log variants (disk, memory): acknowledgement is cumulative, so the newest of `ids`
+    /// acknowledges every record before it too; consumers acknowledge in the order they
+    /// read. It persists the cursor (not `fsync`ed: a power loss may re-deliver, never
+    /// lose) and deletes segments every consumer has passed; an older position than an
+    /// earlier ack does nothing. Redis: `XACK` of exactly `ids`.
+    pub async fn ack(&mut self, ids: &[EntryId]) -> Result<(), Error> {
+        let newest = || {
+            ids.iter()
+                .filter_map(|id| match &id.0 {
+                    IdRepr::Log(pos) => Some(*pos),
+                    IdRepr::Stream { .. } => None,
+                })
+                .max()
+        };
         match &mut self.inner {
-            ConsumerInner::Disk(consumer) => consumer.ack(pos).await,
-            ConsumerInner::Memory(consumer) => consumer.ack(pos),
+            ConsumerInner::Disk(consumer) => match newest() {
+                Some(pos) => consumer.ack(pos).await,
+                None => Ok(()),
+            },
+            ConsumerInner::Memory(consumer) => match newest() {
+                Some(pos) => consumer.ack(pos),
+                None => Ok(()),
+            },
+            ConsumerInner::Redis(consumer) => consumer.ack(ids).await,
         }
     }
 }

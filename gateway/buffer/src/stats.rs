@@ -15,6 +15,47 @@ pub struct Stats {
     pub records: u64,
     /// One entry per configured consumer, in configuration order.
     pub consumers: Vec<ConsumerStats>,
+    /// The Redis queue's streams, one per shard (empty for the other variants).
+    pub streams: Vec<StreamStats>,
+    /// The Redis queue's server state (`None` for the other variants).
+    pub redis: Option<RedisStats>,
+}
+
+/// One stream (shard) of the Redis queue.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StreamStats {
+    /// The stream key.
+    pub key: String,
+    /// Entries in the stream (`XLEN`).
+    pub length: u64,
+    /// Every consumer group of the stream, this gateway's outputs or not.
+    pub groups: Vec<GroupStats>,
+}
+
+/// One consumer group of a stream.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupStats {
+    /// The group (`{group}:{output}`).
+    pub name: String,
+    /// Entries delivered to a consumer of the group and not acknowledged.
+    pub pending: u64,
+    /// Entries not yet delivered to the group (`XINFO GROUPS` `lag`); `None` when Redis
+    /// cannot tell (after deletions in the stream).
+    pub lag: Option<u64>,
+}
+
+/// The Redis server as the queue last saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RedisStats {
+    /// Whether the last look reached it.
+    pub reachable: bool,
+    /// Why not, when it did not.
+    pub error: Option<String>,
+    /// `maxmemory-policy` (must be `noeviction`); `None` when `CONFIG` is not allowed.
+    pub eviction_policy: Option<String>,
+    /// Consumer groups this gateway re-created after `NOGROUP` (the stream or group had
+    /// vanished): each one is an alarm.
+    pub groups_recreated: u64,
 }
 
 /// What one consumer still has to acknowledge.

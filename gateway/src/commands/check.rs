@@ -27,7 +27,7 @@ pub(crate) fn run(path: &Path) -> anyhow::Result<()> {
         config.outputs.len(),
         config.udp.len(),
         config.buffer.kind,
-        config.buffer.dir.display()
+        config.buffer.dir().display()
     );
     Ok(())
 }

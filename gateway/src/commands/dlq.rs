@@ -115,7 +115,7 @@ pub(crate) fn replay(path: &Path, ids: Vec<String>, all: bool) -> anyhow::Result
     let queue = sluice::buffer::open(&config.buffer, &outputs).with_context(|| {
         format!(
             "cannot open the buffer at {} (a running gateway holds it: stop it, replay, start it again)",
-            config.buffer.dir.display()
+            config.buffer.dir().display()
         )
     })?;
     let chain = sluice::chain::load(&config, Arc::new(Metrics::new()))?;

@@ -119,32 +119,165 @@ pub enum BufferKind {
     Disk,
     /// In memory; for tests and edge nodes that accept loss on a crash.
     Memory,
+    /// Redis Streams shared by the gateways of a region (scale-out).
+    Redis,
 }
 
-/// `[buffer]`.
+impl BufferKind {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disk => "disk",
+            Self::Memory => "memory",
+            Self::Redis => "redis",
+        }
+    }
+}
+
+/// `[buffer]`: a tagged section, each `kind` with its own keys (a key of another kind is
+/// an error): `disk` takes `dir`, `max_size`, `segment_size`; `memory` takes `max_size`;
+/// `redis` takes `url`, `stream`, `group`, `consumer`, `max_len`, `shards`,
+/// `wait_replicas`, `timeout`, `claim_idle`, `max_deliveries`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BufferConfig {
     /// Queue implementation.
     pub kind: BufferKind,
-    /// Directory of the disk queue.
-    #[serde(deserialize_with = "env::expand_path")]
-    pub dir: PathBuf,
-    /// Cap on retained bytes; writes beyond it get 503 (backpressure).
-    pub max_size: ByteSize,
-    /// Size at which the disk queue starts a new segment file.
-    pub segment_size: ByteSize,
+    /// Directory of the disk queue (default `data/buffer`).
+    #[serde(deserialize_with = "env::expand_opt_path")]
+    pub dir: Option<PathBuf>,
+    /// Cap on retained bytes (disk, memory; default 1 GiB); writes beyond it get 503.
+    pub max_size: Option<ByteSize>,
+    /// Size at which the disk queue starts a new segment file (default 64 MiB).
+    pub segment_size: Option<ByteSize>,
+    /// Redis: `redis://[user:password@]host:port[/db]`.
+    #[serde(deserialize_with = "env::expand_opt")]
+    pub url: Option<String>,
+    /// Redis: the stream key (default `sluice`); with `shards > 1`, `{stream}:0` … .
+    #[serde(deserialize_with = "env::expand_opt")]
+    pub stream: Option<String>,
+    /// Redis: prefix of the consumer groups, one per output: `{group}:{output}` (default
+    /// `sluice`).
+    #[serde(deserialize_with = "env::expand_opt")]
+    pub group: Option<String>,
+    /// Redis: this gateway's consumer name (default `{hostname}-{pid}`); must be unique
+    /// among the gateways sharing the stream.
+    #[serde(deserialize_with = "env::expand_opt")]
+    pub consumer: Option<String>,
+    /// Redis: most entries one stream holds; writes beyond it get 503 (default 100,000).
+    pub max_len: Option<u64>,
+    /// Redis: streams batches are spread over (default 1).
+    pub shards: Option<usize>,
+    /// Redis: replicas that must have a batch (`WAIT`) before it is acknowledged (default 0).
+    pub wait_replicas: Option<u32>,
+    /// Redis: longest one command may take (default 2 s).
+    #[serde(with = "humantime_serde::option")]
+    pub timeout: Option<Duration>,
+    /// Redis: how long an entry may stay unacknowledged with one gateway before another
+    /// takes it over (default 15 s).
+    #[serde(with = "humantime_serde::option")]
+    pub claim_idle: Option<Duration>,
+    /// Redis: an entry handed out more often than this goes to the dead-letter store
+    /// (default 5).
+    pub max_deliveries: Option<u32>,
 }
 
 impl Default for BufferConfig {
     fn default() -> Self {
         Self {
             kind: BufferKind::Disk,
-            dir: PathBuf::from("data/buffer"),
-            max_size: ByteSize(1024 * 1024 * 1024),
-            segment_size: ByteSize(64 * 1024 * 1024),
+            dir: None,
+            max_size: None,
+            segment_size: None,
+            url: None,
+            stream: None,
+            group: None,
+            consumer: None,
+            max_len: None,
+            shards: None,
+            wait_replicas: None,
+            timeout: None,
+            claim_idle: None,
+            max_deliveries: None,
         }
     }
+}
+
+impl BufferConfig {
+    /// The disk queue's directory (and where other state defaults to live beside).
+    pub fn dir(&self) -> PathBuf {
+        self.dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("data/buffer"))
+    }
+
+    /// Cap on retained bytes of the disk and memory queues.
+    pub fn max_size(&self) -> ByteSize {
+        self.max_size.unwrap_or(ByteSize(1024 * 1024 * 1024))
+    }
+
+    /// The disk queue's segment size.
+    pub fn segment_size(&self) -> ByteSize {
+        self.segment_size.unwrap_or(ByteSize(64 * 1024 * 1024))
+    }
+
+    /// The Redis queue's options for `consumers` (`url` checked by `validate`).
+    pub fn redis_options(&self, consumers: &[String]) -> sluice_buffer::RedisOptions {
+        sluice_buffer::RedisOptions {
+            url: self.url.clone().unwrap_or_default(),
+            stream: self.stream.clone().unwrap_or_else(|| "sluice".to_owned()),
+            group: self.group.clone().unwrap_or_else(|| "sluice".to_owned()),
+            consumer: self.consumer.clone().unwrap_or_else(default_consumer),
+            max_len: self.max_len.unwrap_or(100_000),
+            shards: self.shards.unwrap_or(1),
+            wait_replicas: self.wait_replicas.unwrap_or(0),
+            timeout: self.timeout.unwrap_or(Duration::from_secs(2)),
+            claim_idle: self.claim_idle.unwrap_or(Duration::from_secs(15)),
+            max_deliveries: self.max_deliveries.unwrap_or(5),
+            consumers: consumers.to_vec(),
+        }
+    }
+
+    /// The keys set that `kind` does not take.
+    fn foreign_keys(&self) -> Vec<&'static str> {
+        let disk = [
+            ("dir", self.dir.is_some()),
+            ("segment_size", self.segment_size.is_some()),
+        ];
+        let sized = [("max_size", self.max_size.is_some())];
+        let redis = [
+            ("url", self.url.is_some()),
+            ("stream", self.stream.is_some()),
+            ("group", self.group.is_some()),
+            ("consumer", self.consumer.is_some()),
+            ("max_len", self.max_len.is_some()),
+            ("shards", self.shards.is_some()),
+            ("wait_replicas", self.wait_replicas.is_some()),
+            ("timeout", self.timeout.is_some()),
+            ("claim_idle", self.claim_idle.is_some()),
+            ("max_deliveries", self.max_deliveries.is_some()),
+        ];
+        let foreign: Vec<(&'static str, bool)> = match self.kind {
+            BufferKind::Disk => redis.to_vec(),
+            BufferKind::Memory => disk.iter().chain(&redis).copied().collect(),
+            BufferKind::Redis => disk.iter().chain(&sized).copied().collect(),
+        };
+        foreign
+            .into_iter()
+            .filter(|(_, set)| *set)
+            .map(|(key, _)| key)
+            .collect()
+    }
+}
+
+/// `{hostname}-{pid}`: unique among gateways sharing a stream.
+fn default_consumer() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "sluice".to_owned());
+    format!("{host}-{}", std::process::id())
 }
 
 /// `[dead_letter]`.
@@ -338,7 +471,7 @@ impl Config {
     fn dir_or_beside_buffer(&self, configured: Option<&PathBuf>, name: &str) -> PathBuf {
         match configured {
             Some(dir) => dir.clone(),
-            None => match self.buffer.dir.parent() {
+            None => match self.buffer.dir().parent() {
                 Some(parent) => parent.join(name),
                 None => PathBuf::from(name),
             },
@@ -412,11 +545,50 @@ impl Config {
                 )));
             }
         }
-        if self.buffer.max_size.0 < 64 * 1024 {
+        self.validate_buffer()
+    }
+
+    /// `[buffer]` holds only its kind's keys, with usable values.
+    fn validate_buffer(&self) -> Result<(), ConfigError> {
+        let buffer = &self.buffer;
+        if let Some(key) = buffer.foreign_keys().first() {
+            return Err(ConfigError::Invalid(format!(
+                "buffer: {key} does not apply to kind = \"{}\"",
+                buffer.kind.as_str()
+            )));
+        }
+        if buffer.max_size().0 < 64 * 1024 {
             return Err(ConfigError::Invalid(format!(
                 "buffer: max_size {} is too small (at least 64KiB)",
-                self.buffer.max_size
+                buffer.max_size()
             )));
+        }
+        if buffer.kind == BufferKind::Redis {
+            if buffer.url.is_none() {
+                return Err(ConfigError::Invalid(
+                    "buffer: kind = \"redis\" needs a url".to_owned(),
+                ));
+            }
+            let opts = buffer.redis_options(&[]);
+            let checks = [
+                (opts.max_len == 0, "max_len must be at least 1"),
+                (
+                    opts.shards == 0 || opts.shards > 1024,
+                    "shards must be 1 to 1024",
+                ),
+                (opts.timeout.is_zero(), "timeout must be more than zero"),
+                (
+                    opts.claim_idle < Duration::from_millis(300),
+                    "claim_idle must be at least 300ms",
+                ),
+                (
+                    opts.max_deliveries == 0,
+                    "max_deliveries must be at least 1",
+                ),
+            ];
+            if let Some((_, why)) = checks.iter().find(|(bad, _)| *bad) {
+                return Err(ConfigError::Invalid(format!("buffer: {why}")));
+            }
         }
         Ok(())
     }

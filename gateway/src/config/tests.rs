@@ -27,7 +27,7 @@ batch_bytes = 1024
     )
     .unwrap();
     assert_eq!(c.server.max_body.0, 1 << 20);
-    assert_eq!(c.buffer.max_size.0, 2 << 30);
+    assert_eq!(c.buffer.max_size().0, 2 << 30);
     assert_eq!(c.outputs[0].timeout, Duration::from_millis(1500));
     assert_eq!(c.outputs[0].retry_max, Duration::from_secs(60));
     assert_eq!(c.outputs[0].batch_bytes.0, 1024);
@@ -190,5 +190,50 @@ fn s3_blob_needs_a_bucket_takes_only_its_keys_and_ends_before_plugins() {
     ] {
         let err = Config::parse(toml).unwrap_err().to_string();
         assert!(err.contains(expected), "{toml:?}: {err}");
+    }
+}
+
+#[test]
+fn buffer_is_a_tagged_section_each_kind_with_its_own_keys() {
+    let redis = Config::parse(
+        "[buffer]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\nshards = 4\nclaim_idle = \"5s\"\n",
+    )
+    .unwrap();
+    let opts = redis.buffer.redis_options(&["central".to_owned()]);
+    assert_eq!(
+        (opts.shards, opts.max_len, opts.max_deliveries),
+        (4, 100_000, 5)
+    );
+    assert_eq!(opts.claim_idle, std::time::Duration::from_secs(5));
+    assert_eq!(
+        (opts.stream.as_str(), opts.group.as_str()),
+        ("sluice", "sluice")
+    );
+    assert!(!opts.consumer.is_empty());
+    for (toml, expected) in [
+        ("[buffer]\nkind = \"redis\"\n", "needs a url"),
+        (
+            "[buffer]\nkind = \"redis\"\nurl = \"redis://h\"\ndir = \"x\"\n",
+            "dir does not apply to kind = \"redis\"",
+        ),
+        (
+            "[buffer]\nkind = \"redis\"\nurl = \"redis://h\"\nmax_size = \"1GiB\"\n",
+            "max_size does not apply",
+        ),
+        (
+            "[buffer]\nkind = \"memory\"\ndir = \"x\"\n",
+            "dir does not apply to kind = \"memory\"",
+        ),
+        (
+            "[buffer]\nshards = 2\n",
+            "shards does not apply to kind = \"disk\"",
+        ),
+        (
+            "[buffer]\nkind = \"redis\"\nurl = \"redis://h\"\nshards = 0\n",
+            "shards must be 1 to 1024",
+        ),
+    ] {
+        let error = Config::parse(toml).unwrap_err().to_string();
+        assert!(error.contains(expected), "{toml}: {error}");
     }
 }

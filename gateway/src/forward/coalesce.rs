@@ -2,7 +2,7 @@
 //! request, up to the output's points and bytes limits.
 
 use crate::batch::{Batch, Context};
-use sluice_buffer::Position;
+use sluice_buffer::EntryId;
 
 /// One write request's worth of records.
 #[derive(Debug)]
@@ -15,18 +15,18 @@ pub struct Request {
     pub points: usize,
     /// Total line bytes.
     pub bytes: usize,
-    /// Position of the last record: acknowledge it once the request is done.
-    pub last: Position,
+    /// The buffer entries it holds: acknowledge them once the request is done.
+    pub ids: Vec<EntryId>,
 }
 
 /// Groups decoded records into requests. Records are never reordered.
 pub fn coalesce(
-    records: impl IntoIterator<Item = (Position, Batch)>,
+    records: impl IntoIterator<Item = (EntryId, Batch)>,
     max_points: usize,
     max_bytes: usize,
 ) -> Vec<Request> {
     let mut out: Vec<Request> = Vec::new();
-    for (pos, batch) in records {
+    for (id, batch) in records {
         let (points, bytes) = (batch.points(), batch.lines().len());
         if let Some(last) = out.last_mut()
             && last.context == *batch.context()
@@ -35,7 +35,7 @@ pub fn coalesce(
         {
             last.points += points;
             last.bytes += bytes;
-            last.last = pos;
+            last.ids.push(id);
             last.parts.push(batch);
             continue;
         }
@@ -43,7 +43,7 @@ pub fn coalesce(
             context: batch.context().clone(),
             points,
             bytes,
-            last: pos,
+            ids: vec![id],
             parts: vec![batch],
         });
     }

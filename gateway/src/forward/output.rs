@@ -26,7 +26,7 @@ use super::piece::Piece;
 use super::refusal::Refusal;
 use super::retry::Backoff;
 use crate::batch::{Batch, Origin};
-use crate::buffer::{Consumer, Position};
+use crate::buffer::{Consumer, EntryId};
 use crate::config::{Api, OutputConfig};
 use crate::dead_letter::{DeadLetters, NewEntry};
 use crate::statement::{Record, Statement};
@@ -74,9 +74,9 @@ impl std::fmt::Debug for Forwarder {
     }
 }
 
-/// How one request ended: done up to this buffer position, or interrupted by shutdown.
+/// How one request ended: done with these buffer entries, or interrupted by shutdown.
 enum Outcome {
-    Done(Position),
+    Done(Vec<EntryId>),
     Shutdown,
 }
 
@@ -132,7 +132,7 @@ impl Forwarder {
             let limit = concurrency + delivery.suspects.load(Ordering::Acquire).min(concurrency);
             while !barrier && let Some(next) = queued.front() {
                 let can_start = match next {
-                    Planned::Send(_) => in_flight.len() < limit,
+                    Planned::Send(_) | Planned::Poison(..) => in_flight.len() < limit,
                     Planned::Statement(..) => in_flight.is_empty(),
                     Planned::Skip(_) => true,
                 };
@@ -149,11 +149,11 @@ impl Forwarder {
                 biased;
                 () = shutdown.cancelled() => break,
                 Some(outcome) = in_flight.next(), if !in_flight.is_empty() => match outcome {
-                    Outcome::Done(pos) => {
+                    Outcome::Done(ids) => {
                         if in_flight.is_empty() {
                             barrier = false;
                         }
-                        if let Err(e) = consumer.ack(pos).await {
+                        if let Err(e) = consumer.ack(&ids).await {
                             tracing::error!(output = %name, error = %e, "cannot move the buffer cursor; batch may be sent again after a restart");
                         }
                     }
@@ -162,7 +162,7 @@ impl Forwarder {
                 () = delivery.wake.notified() => {}
                 read = consumer.next(READ_RECORDS, read_bytes), if queued.is_empty() && in_flight.len() < limit => {
                     match read {
-                        Ok(entries) => queued.extend(plan(&name, entries, &delivery.config)),
+                        Ok(entries) => queued.extend(plan(&name, entries, &delivery.config, consumer.max_deliveries())),
                         Err(e) => {
                             tracing::error!(output = %name, error = %e, "cannot read the buffer; retrying in 1s");
                             if sleep_or_shutdown(Duration::from_secs(1), &shutdown).await {
@@ -177,12 +177,13 @@ impl Forwarder {
 }
 
 /// What to do with one read, in buffer order: requests to send, statements to apply,
-/// and a final position to acknowledge when the read ended with records that could not
-/// be decoded.
+/// entries to dead-letter because they were handed out too often (poison), and entries
+/// to acknowledge as they are (records that could not be decoded).
 enum Planned {
     Send(Request),
-    Statement(Statement, Position),
-    Skip(Position),
+    Statement(Statement, EntryId),
+    Poison(Batch, EntryId, u32),
+    Skip(Vec<EntryId>),
 }
 
 impl Planned {
@@ -192,23 +193,29 @@ impl Planned {
                 let delivery = Arc::clone(delivery);
                 Box::pin(async move { delivery.deliver(request).await })
             }
-            Planned::Statement(statement, pos) => {
+            Planned::Statement(statement, id) => {
                 let delivery = Arc::clone(delivery);
-                Box::pin(async move { delivery.apply(statement, pos).await })
+                Box::pin(async move { delivery.apply(statement, id).await })
             }
-            Planned::Skip(pos) => Box::pin(std::future::ready(Outcome::Done(pos))),
+            Planned::Poison(batch, id, deliveries) => {
+                let delivery = Arc::clone(delivery);
+                Box::pin(async move { delivery.poison(batch, id, deliveries).await })
+            }
+            Planned::Skip(ids) => Box::pin(std::future::ready(Outcome::Done(ids))),
         }
     }
 }
 
-fn plan(name: &str, entries: Vec<crate::buffer::Entry>, config: &OutputConfig) -> Vec<Planned> {
-    let Some(read_up_to) = entries.last().map(|e| e.pos) else {
-        return Vec::new();
-    };
+fn plan(
+    name: &str,
+    entries: Vec<crate::buffer::Entry>,
+    config: &OutputConfig,
+    max_deliveries: Option<u32>,
+) -> Vec<Planned> {
     let mut planned = Vec::new();
     let mut batches = Vec::with_capacity(entries.len());
-    let mut last_planned = None;
-    let flush = |batches: &mut Vec<(Position, Batch)>, planned: &mut Vec<Planned>| {
+    let mut skipped = Vec::new();
+    let flush = |batches: &mut Vec<(EntryId, Batch)>, planned: &mut Vec<Planned>| {
         let requests = coalesce(
             batches.drain(..),
             config.batch_points,
@@ -217,25 +224,27 @@ fn plan(name: &str, entries: Vec<crate::buffer::Entry>, config: &OutputConfig) -
         planned.extend(requests.into_iter().map(Planned::Send));
     };
     for entry in entries {
+        let poisoned = max_deliveries.is_some_and(|max| entry.deliveries > max);
         match Record::decode(entry.data) {
-            Ok(Record::Batch(batch)) => {
-                batches.push((entry.pos, batch));
-                last_planned = Some(entry.pos);
+            Ok(Record::Batch(batch)) if poisoned => {
+                flush(&mut batches, &mut planned);
+                planned.push(Planned::Poison(batch, entry.id, entry.deliveries));
             }
+            Ok(Record::Batch(batch)) => batches.push((entry.id, batch)),
             Ok(Record::Statement(statement)) => {
                 flush(&mut batches, &mut planned);
-                planned.push(Planned::Statement(statement, entry.pos));
-                last_planned = Some(entry.pos);
+                planned.push(Planned::Statement(statement, entry.id));
             }
-            // Only a record written by an incompatible build gets here.
+            // Only a record written by an incompatible build (or not by Sluice) gets here.
             Err(e) => {
-                tracing::error!(output = %name, error = %e, position = %entry.pos, "undecodable buffer record skipped")
+                tracing::error!(output = %name, error = %e, entry = %entry.id, "undecodable buffer record skipped");
+                skipped.push(entry.id);
             }
         }
     }
     flush(&mut batches, &mut planned);
-    if last_planned != Some(read_up_to) {
-        planned.push(Planned::Skip(read_up_to));
+    if !skipped.is_empty() {
+        planned.push(Planned::Skip(skipped));
     }
     planned
 }
@@ -306,7 +315,7 @@ impl Delivery {
     /// Sends one request until the store takes all of it, splitting it when the store
     /// refuses it and dead-lettering only the pieces refused on their own.
     async fn deliver(&self, request: Request) -> Outcome {
-        let last = request.last;
+        let ids = request.ids.clone();
         let mut work = VecDeque::from([(Piece::of(request), Attempts::new(&self.config))]);
         while let Some((piece, mut attempts)) = work.pop_front() {
             match self.send(&piece, &mut attempts, !work.is_empty()).await {
@@ -317,7 +326,10 @@ impl Delivery {
                 }
                 Sent::Defer => work.push_back((piece, attempts)),
                 Sent::Refused { status, message } => {
-                    if self.dead_letter(&piece, status, &message).await {
+                    if self
+                        .dead_letter(piece.to_batch(), piece.points(), status, &message)
+                        .await
+                    {
                         return Outcome::Shutdown;
                     }
                     self.health.dead_lettered(&message);
@@ -325,7 +337,24 @@ impl Delivery {
                 Sent::Shutdown => return Outcome::Shutdown,
             }
         }
-        Outcome::Done(last)
+        Outcome::Done(ids)
+    }
+
+    /// Dead-letters a batch the buffer handed out `deliveries` times without it being
+    /// acknowledged (each gateway that took it died or hung on it): it must not take
+    /// down or stall the next gateway too. Stored first, acknowledged after, so a crash
+    /// in between leaves it pending (and dead-lettered once more), never neither.
+    async fn poison(&self, batch: Batch, id: EntryId, deliveries: u32) -> Outcome {
+        let message = format!(
+            "buffer entry {id} was handed out {deliveries} times without being acknowledged (more than max_deliveries)"
+        );
+        tracing::error!(output = %self.config.name, entry = %id, deliveries, "poison buffer entry dead-lettered");
+        let points = batch.points();
+        if self.dead_letter(batch, points, None, &message).await {
+            return Outcome::Shutdown;
+        }
+        self.health.dead_lettered(&message);
+        Outcome::Done(vec![id])
     }
 
     /// Sends one piece until it lands, is refused, must be split, or — when it keeps
@@ -501,9 +530,9 @@ impl Delivery {
     /// refused per batch). A statement the store refuses, or keeps failing with an answer
     /// that may be about the statement (`max_attempts`), is logged and passed: it is a
     /// barrier, and must never hold back the batches after it.
-    async fn apply(&self, statement: Statement, pos: Position) -> Outcome {
+    async fn apply(&self, statement: Statement, id: EntryId) -> Outcome {
         if self.config.api != Api::V1 {
-            return Outcome::Done(pos);
+            return Outcome::Done(vec![id]);
         }
         let name = self.config.name.as_str();
         let mut backoff = Backoff::new(self.config.retry_initial, self.config.retry_max);
@@ -516,7 +545,7 @@ impl Delivery {
             {
                 Ok(()) => {
                     tracing::info!(output = name, statement = %statement.text, "schema statement applied");
-                    return Outcome::Done(pos);
+                    return Outcome::Done(vec![id]);
                 }
                 Err(SendError::Retry {
                     message, suspect, ..
@@ -526,7 +555,7 @@ impl Delivery {
                 }
                 Err(refused) => {
                     tracing::warn!(output = name, statement = %statement.text, error = %refused, "the store refused a schema statement sent through the relay; moving on");
-                    return Outcome::Done(pos);
+                    return Outcome::Done(vec![id]);
                 }
             };
             let delay = backoff.next_delay(None);
@@ -545,10 +574,15 @@ impl Delivery {
         }
     }
 
-    /// Stores a refused piece; keeps trying while the disk refuses (the batch must not
-    /// be lost). Returns true if shutdown interrupted it.
-    async fn dead_letter(&self, piece: &Piece, status: Option<u16>, message: &str) -> bool {
-        let batch = piece.to_batch();
+    /// Stores a refused batch of `points` points; keeps trying while the disk refuses
+    /// (the batch must not be lost). Returns true if shutdown interrupted it.
+    async fn dead_letter(
+        &self,
+        batch: Batch,
+        points: usize,
+        status: Option<u16>,
+        message: &str,
+    ) -> bool {
         loop {
             let store = Arc::clone(&self.dead_letters);
             let batch = batch.clone();
@@ -571,7 +605,7 @@ impl Delivery {
                     DeadLettered {
                         stage: "output",
                         source: &self.config.name,
-                        points: piece.points(),
+                        points,
                         error: message,
                         id: &id,
                     }

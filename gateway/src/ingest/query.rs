@@ -149,6 +149,7 @@ async fn answer(
 fn statement_error(e: AcceptError) -> IngestError {
     match e {
         AcceptError::Full(why) => IngestError::Full(why),
+        AcceptError::BufferUnavailable(why) => IngestError::Unavailable(why),
         other => {
             tracing::error!(error = %other, "cannot keep a schema statement in the buffer; query refused with 500");
             IngestError::Internal

@@ -59,13 +59,35 @@ fn stats_json(stats: &sluice_buffer::Stats) -> serde_json::Value {
             )
         })
         .collect();
-    serde_json::json!({
+    let mut json = serde_json::json!({
         "bytes": stats.retained_bytes,
         "records": stats.records,
         "segments": stats.segments,
         "max_bytes": stats.max_size,
         "pending": consumers,
-    })
+    });
+    if let Some(redis) = &stats.redis {
+        let streams: Vec<serde_json::Value> = stats
+            .streams
+            .iter()
+            .map(|s| {
+                let groups: Vec<serde_json::Value> = s
+                    .groups
+                    .iter()
+                    .map(|g| serde_json::json!({ "group": g.name, "pending": g.pending, "lag": g.lag }))
+                    .collect();
+                serde_json::json!({ "stream": s.key, "length": s.length, "groups": groups })
+            })
+            .collect();
+        json["streams"] = serde_json::Value::Array(streams);
+        json["redis"] = serde_json::json!({
+            "reachable": redis.reachable,
+            "error": redis.error,
+            "eviction_policy": redis.eviction_policy,
+            "groups_recreated": redis.groups_recreated,
+        });
+    }
+    json
 }
 
 /// `GET /metrics`: Prometheus text format.
@@ -86,6 +108,32 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Response {
             .buffer_pending_bytes
             .get_or_create(&labels)
             .set(c.pending_bytes);
+    }
+    for stream in &stats.streams {
+        let labels = crate::telemetry::StreamLabels {
+            stream: stream.key.clone(),
+        };
+        metrics
+            .stream_entries
+            .get_or_create(&labels)
+            .set(stream.length);
+        for group in &stream.groups {
+            let labels = crate::telemetry::GroupLabels {
+                stream: stream.key.clone(),
+                group: group.name.clone(),
+            };
+            metrics
+                .group_pending
+                .get_or_create(&labels)
+                .set(group.pending);
+            metrics
+                .group_lag
+                .get_or_create(&labels)
+                .set(group.lag.unwrap_or(0));
+        }
+    }
+    if let Some(redis) = &stats.redis {
+        metrics.groups_recreated.set(redis.groups_recreated);
     }
     (
         [(

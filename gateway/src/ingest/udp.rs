@@ -93,7 +93,11 @@ impl UdpListener {
                 .await
             {
                 Ok(()) => 204,
-                Err(AcceptError::Full(_) | AcceptError::Unavailable(_)) => 503,
+                Err(
+                    AcceptError::Full(_)
+                    | AcceptError::Unavailable(_)
+                    | AcceptError::BufferUnavailable(_),
+                ) => 503,
                 Err(AcceptError::TooLarge(_)) => 413,
                 Err(AcceptError::DeadLetter(e)) => {
                     tracing::error!(error = %e, points, "udp batch lost: a plugin failed on it and the dead-letter store could not keep it");

@@ -128,7 +128,7 @@ async fn ingest(
     {
         Ok(()) => {}
         Err(AcceptError::Full(why)) => return Err(IngestError::Full(why)),
-        Err(e @ AcceptError::Unavailable(_)) => {
+        Err(e @ (AcceptError::Unavailable(_) | AcceptError::BufferUnavailable(_))) => {
             return Err(IngestError::Unavailable(e.to_string()));
         }
         Err(AcceptError::DeadLetter(e)) => {

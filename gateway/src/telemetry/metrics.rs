@@ -24,6 +24,19 @@ pub struct OutputLabels {
     pub output: String,
 }
 
+/// Labels of a Redis buffer stream (shard).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct StreamLabels {
+    pub(crate) stream: String,
+}
+
+/// Labels of a consumer group on a Redis buffer stream.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct GroupLabels {
+    pub(crate) stream: String,
+    pub(crate) group: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct ReasonLabels {
     pub(crate) reason: &'static str,
@@ -72,6 +85,10 @@ pub struct Metrics {
     pub(crate) buffer_max_bytes: Gauge<u64, AtomicU64>,
     pub(crate) buffer_pending_records: Family<OutputLabels, Gauge<u64, AtomicU64>>,
     pub(crate) buffer_pending_bytes: Family<OutputLabels, Gauge<u64, AtomicU64>>,
+    pub(crate) stream_entries: Family<StreamLabels, Gauge<u64, AtomicU64>>,
+    pub(crate) group_pending: Family<GroupLabels, Gauge<u64, AtomicU64>>,
+    pub(crate) group_lag: Family<GroupLabels, Gauge<u64, AtomicU64>>,
+    pub(crate) groups_recreated: Gauge<u64, AtomicU64>,
     pub(crate) output_points: Family<OutputLabels, Counter>,
     pub(crate) output_requests: Family<OutputLabels, Counter>,
     pub(crate) output_errors: Family<OutputErrorLabels, Counter>,
@@ -155,6 +172,30 @@ impl Metrics {
             "Bytes not yet delivered, per output",
             buffer_pending_bytes.clone(),
         );
+        let stream_entries = Family::<StreamLabels, Gauge<u64, AtomicU64>>::default();
+        registry.register(
+            "buffer_stream_entries",
+            "Entries in each stream (shard) of the Redis buffer",
+            stream_entries.clone(),
+        );
+        let group_pending = Family::<GroupLabels, Gauge<u64, AtomicU64>>::default();
+        registry.register(
+            "buffer_group_pending",
+            "Entries delivered to a consumer group of the Redis buffer and not acknowledged, per stream",
+            group_pending.clone(),
+        );
+        let group_lag = Family::<GroupLabels, Gauge<u64, AtomicU64>>::default();
+        registry.register(
+            "buffer_group_lag",
+            "Entries of a Redis buffer stream not yet delivered to a consumer group",
+            group_lag.clone(),
+        );
+        let groups_recreated = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "buffer_groups_recreated",
+            "Consumer groups re-created after NOGROUP (the stream or group had vanished: an alarm)",
+            groups_recreated.clone(),
+        );
         let output_points = Family::<OutputLabels, Counter>::default();
         registry.register(
             "output_points",
@@ -237,6 +278,10 @@ impl Metrics {
             buffer_max_bytes,
             buffer_pending_records,
             buffer_pending_bytes,
+            stream_entries,
+            group_pending,
+            group_lag,
+            groups_recreated,
             output_points,
             output_requests,
             output_errors,

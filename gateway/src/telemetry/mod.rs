@@ -7,4 +7,5 @@ mod logging;
 mod metrics;
 
 pub use logging::init_logging;
+pub(crate) use metrics::{GroupLabels, StreamLabels};
 pub use metrics::{Metrics, OutputLabels, RequestLabels};

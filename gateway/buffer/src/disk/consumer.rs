@@ -11,7 +11,8 @@ use super::frame::{self, Decoded, FRAME_HEADER_LEN};
 use super::state::ReadPlan;
 use super::{Core, gc, segment};
 use crate::error::truncated;
-use crate::{Entry, Error, Position};
+use crate::position::LogEntry;
+use crate::{Error, Position};
 
 /// Bytes read per call at least (when that much is committed), so small records cost one read.
 const MIN_READ: u64 = 64 * 1024;
@@ -40,7 +41,7 @@ impl Drop for DiskConsumer {
 /// What a blocking read brought back.
 struct ReadOutcome {
     file: Arc<File>,
-    entries: Vec<Entry>,
+    entries: Vec<LogEntry>,
     /// Set when the first record at the planned position failed its checks.
     corrupt_at: Option<u64>,
 }
@@ -74,7 +75,7 @@ impl DiskConsumer {
         &mut self,
         max_records: usize,
         max_bytes: usize,
-    ) -> Result<Vec<Entry>, Error> {
+    ) -> Result<Vec<LogEntry>, Error> {
         loop {
             let plan = self.wait_for_records().await?;
             let file = match &self.file {
@@ -240,7 +241,7 @@ fn read_records(
         }
         payload_bytes = payload_bytes.saturating_add(payload.len());
         offset += frame.len() as u64;
-        entries.push(Entry {
+        entries.push(LogEntry {
             pos: Position {
                 segment: plan.segment,
                 offset: plan.start + offset,

@@ -194,6 +194,8 @@ impl State {
                     }
                 })
                 .collect(),
+            streams: Vec::new(),
+            redis: None,
         }
     }
 }

@@ -45,7 +45,10 @@ async fn round_trip_and_limits() {
     assert!(is_drained(&mut consumer).await);
     assert_eq!(queue.stats().consumers[0].pending_records, 5);
     assert_eq!(queue.stats().consumers[0].pending_bytes, 5400);
-    consumer.ack(big[0].pos).await.unwrap();
+    consumer
+        .ack(std::slice::from_ref(&big[0].id))
+        .await
+        .unwrap();
     let stats = queue.stats();
     assert_eq!((stats.records, stats.retained_bytes), (0, 0));
     assert_eq!(stats.consumers[0].pending_bytes, 0);
@@ -62,11 +65,11 @@ async fn fan_out_keeps_records_until_every_consumer_acked() {
     let from_a = a.next(10, usize::MAX).await.unwrap();
     let from_b = b.next(10, usize::MAX).await.unwrap();
     assert_eq!(from_a, from_b);
-    a.ack(from_a[2].pos).await.unwrap();
+    a.ack(std::slice::from_ref(&from_a[2].id)).await.unwrap();
     assert_eq!(queue.stats().records, 3);
-    b.ack(from_b[0].pos).await.unwrap();
+    b.ack(std::slice::from_ref(&from_b[0].id)).await.unwrap();
     assert_eq!(queue.stats().records, 2);
-    b.ack(from_b[2].pos).await.unwrap();
+    b.ack(std::slice::from_ref(&from_b[2].id)).await.unwrap();
     assert_eq!(queue.stats().records, 0);
 }
 
@@ -86,7 +89,10 @@ async fn full_until_acked() {
         Err(Error::RecordTooLarge { .. })
     ));
     let read = consumer.next(2, usize::MAX).await.unwrap();
-    consumer.ack(read[1].pos).await.unwrap();
+    consumer
+        .ack(std::slice::from_ref(&read[1].id))
+        .await
+        .unwrap();
     queue.append(record(4, 500)).await.unwrap();
     assert_eq!(
         ids(&consumer.next(10, usize::MAX).await.unwrap()),
@@ -115,16 +121,21 @@ async fn consumers_resume_after_their_ack_and_are_exclusive() {
         queue.append(record(i, 10)).await.unwrap();
     }
     let read = consumer.next(10, usize::MAX).await.unwrap();
-    consumer.ack(read[0].pos).await.unwrap();
+    consumer
+        .ack(std::slice::from_ref(&read[0].id))
+        .await
+        .unwrap();
     drop(consumer);
     let mut consumer = queue.consumer("out").unwrap();
     assert_eq!(ids(&consumer.next(10, usize::MAX).await.unwrap()), [1, 2]);
     let error = consumer
-        .ack(crate::Position {
-            segment: 0,
-            offset: 99,
-            seq: 99,
-        })
+        .ack(&[crate::EntryId(crate::position::IdRepr::Log(
+            crate::Position {
+                segment: 0,
+                offset: 99,
+                seq: 99,
+            },
+        ))])
         .await;
     assert!(matches!(error, Err(Error::AckBeyondHead { .. })));
 }
@@ -185,7 +196,7 @@ async fn added_consumer_starts_at_the_tail_and_removed_one_releases_records() {
     assert_eq!(ids(&b.next(10, usize::MAX).await.unwrap()), [1]);
     let from_a = a.next(10, usize::MAX).await.unwrap();
     assert_eq!(ids(&from_a), [0, 1]);
-    a.ack(from_a[1].pos).await.unwrap();
+    a.ack(std::slice::from_ref(&from_a[1].id)).await.unwrap();
     assert_eq!(queue.stats().records, 1, "b still holds record 1");
     assert!(matches!(
         queue.remove_consumer("b"),

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use proptest::prelude::*;
 
 use crate::disk::segment::SEGMENT_HEADER_LEN;
-use crate::{Consumer, DiskOptions, Entry, Error, Position, Queue};
+use crate::{Consumer, DiskOptions, Entry, EntryId, Error, Queue};
 
 const CONSUMERS: [&str; 2] = ["a", "b"];
 
@@ -64,7 +64,7 @@ struct Seen {
     /// record.
     next: Option<usize>,
     /// Records delivered since the last reopen, for acks.
-    delivered: Vec<(usize, Position)>,
+    delivered: Vec<(usize, EntryId)>,
 }
 
 struct Harness {
@@ -203,7 +203,7 @@ impl Harness {
                 ),
             }
             self.seen[consumer].next = Some(index + 1);
-            self.seen[consumer].delivered.push((id, entry.pos));
+            self.seen[consumer].delivered.push((id, entry.id.clone()));
         }
     }
 
@@ -241,10 +241,16 @@ impl Harness {
             Op::Read { consumer, max } => self.read(consumer, max).await,
             Op::Ack { consumer, back } => {
                 let delivered = &self.seen[consumer].delivered;
-                let Some(&(id, pos)) = delivered.iter().rev().nth(back).or(delivered.last()) else {
+                let Some((id, pos)) = delivered
+                    .iter()
+                    .rev()
+                    .nth(back)
+                    .or(delivered.last())
+                    .cloned()
+                else {
                     return;
                 };
-                self.consumers[consumer].ack(pos).await.unwrap();
+                self.consumers[consumer].ack(&[pos]).await.unwrap();
                 let acked = &mut self.seen[consumer].acked;
                 *acked = Some(acked.map_or(id, |a| a.max(id)));
             }

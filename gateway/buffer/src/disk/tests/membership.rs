@@ -28,7 +28,7 @@ async fn added_consumer_starts_at_the_tail_and_survives_a_restart() {
     assert_eq!(take_ids(&mut a, 5).await, [0, 1, 2, 3, 4]);
     let from_b = take(&mut b, 1).await;
     assert_eq!(super::id(&from_b[0]), 3);
-    b.ack(from_b[0].pos).await.unwrap();
+    b.ack(std::slice::from_ref(&from_b[0].id)).await.unwrap();
     drop((a, b));
     queue.close().await.unwrap();
     drop(queue);
@@ -50,7 +50,7 @@ async fn removed_consumer_releases_segments_and_its_cursor() {
     let b = queue.consumer("b").unwrap();
     append_range(&queue, 0..100, 200).await;
     let entries = take(&mut a, 100).await;
-    a.ack(entries[99].pos).await.unwrap();
+    a.ack(std::slice::from_ref(&entries[99].id)).await.unwrap();
     let held = segment_files(dir.path()).len();
     assert!(held > 2, "b holds the segments it has not acknowledged");
     assert!(matches!(

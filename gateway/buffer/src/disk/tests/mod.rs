@@ -41,7 +41,7 @@ impl Faults {
 pub(super) fn faults(queue: &Queue) -> &Faults {
     match queue {
         Queue::Disk(disk) => &disk.inner.core.faults,
-        Queue::Memory(_) => unreachable!("a disk queue"),
+        Queue::Memory(_) | Queue::Redis(_) => unreachable!("a disk queue"),
     }
 }
 

@@ -20,9 +20,12 @@ async fn append_next_ack_round_trip() {
     let entries = take(&mut consumer, 3).await;
     assert_eq!(entries.iter().map(id).collect::<Vec<_>>(), [0, 1, 2]);
     assert_eq!(entries[1].data, record(1, 100));
-    assert!(entries[0].pos < entries[1].pos && entries[1].pos < entries[2].pos);
+    assert!(entries[0].id < entries[1].id && entries[1].id < entries[2].id);
     assert_eq!(queue.stats().consumers[0].pending_records, 3);
-    consumer.ack(entries[2].pos).await.unwrap();
+    consumer
+        .ack(std::slice::from_ref(&entries[2].id))
+        .await
+        .unwrap();
     let stats = queue.stats();
     assert_eq!(stats.consumers[0].pending_records, 0);
     assert_eq!(stats.consumers[0].pending_bytes, 0);
@@ -91,14 +94,14 @@ async fn fan_out_deletes_a_segment_only_after_every_consumer_passed_it() {
     let from_a = take(&mut a, 40).await;
     let from_b = take(&mut b, 40).await;
     assert_eq!(from_a, from_b, "both consumers see every record");
-    a.ack(from_a[39].pos).await.unwrap();
+    a.ack(std::slice::from_ref(&from_a[39].id)).await.unwrap();
     assert_eq!(queue.stats().segments, segments_before, "b has not acked");
     assert_eq!(segment_files(dir.path()).len(), segments_before);
 
-    b.ack(from_b[19].pos).await.unwrap();
+    b.ack(std::slice::from_ref(&from_b[19].id)).await.unwrap();
     let middle = queue.stats().segments;
     assert!(middle < segments_before && middle > 1, "{middle} segments");
-    b.ack(from_b[39].pos).await.unwrap();
+    b.ack(std::slice::from_ref(&from_b[39].id)).await.unwrap();
     let stats = queue.stats();
     assert_eq!(stats.segments, 1, "only the active segment is left");
     assert_eq!(segment_files(dir.path()).len(), 1);
@@ -137,7 +140,7 @@ async fn reopen_after_crash_replays_what_each_consumer_did_not_ack() {
         let mut b = queue.consumer("b").unwrap();
         append_range(&queue, 0..20, 300).await;
         let read = take(&mut a, 12).await;
-        a.ack(read[9].pos).await.unwrap();
+        a.ack(std::slice::from_ref(&read[9].id)).await.unwrap();
         take(&mut b, 5).await;
         // No close: dropping everything is a crash as far as the files are concerned.
     }
@@ -161,7 +164,10 @@ async fn clean_close_then_reopen() {
     let mut consumer = queue.consumer("out").unwrap();
     append_range(&queue, 0..5, 100).await;
     let read = take(&mut consumer, 5).await;
-    consumer.ack(read[2].pos).await.unwrap();
+    consumer
+        .ack(std::slice::from_ref(&read[2].id))
+        .await
+        .unwrap();
     queue.close().await.unwrap();
     queue.close().await.unwrap();
     assert!(matches!(
@@ -198,13 +204,17 @@ async fn full_until_consumers_catch_up() {
     assert!(accepted >= 10, "only {accepted} records fit");
 
     let read = take(&mut a, accepted).await;
-    a.ack(read[accepted - 1].pos).await.unwrap();
+    a.ack(std::slice::from_ref(&read[accepted - 1].id))
+        .await
+        .unwrap();
     assert!(
         matches!(queue.append(record(0, 500)).await, Err(Error::Full { .. })),
         "b still holds the space"
     );
     let read = take(&mut b, accepted).await;
-    b.ack(read[accepted - 1].pos).await.unwrap();
+    b.ack(std::slice::from_ref(&read[accepted - 1].id))
+        .await
+        .unwrap();
     for i in 0..accepted {
         queue.append(record(1000 + i, 500)).await.unwrap();
     }
@@ -232,7 +242,10 @@ async fn the_largest_record_fits_once_everything_is_acknowledged() {
         queue.append(record(round, 700)).await.unwrap();
         queue.append(record(round, largest)).await.unwrap();
         let read = take(&mut consumer, 2).await;
-        consumer.ack(read[1].pos).await.unwrap();
+        consumer
+            .ack(std::slice::from_ref(&read[1].id))
+            .await
+            .unwrap();
     }
 }
 
@@ -276,8 +289,14 @@ async fn a_new_consumer_handle_redelivers_what_was_not_acked() {
     append_range(&queue, 0..4, 100).await;
     let mut consumer = queue.consumer("out").unwrap();
     let read = take(&mut consumer, 4).await;
-    consumer.ack(read[0].pos).await.unwrap();
-    consumer.ack(read[0].pos).await.unwrap();
+    consumer
+        .ack(std::slice::from_ref(&read[0].id))
+        .await
+        .unwrap();
+    consumer
+        .ack(std::slice::from_ref(&read[0].id))
+        .await
+        .unwrap();
     drop(consumer);
     let mut consumer = queue.consumer("out").unwrap();
     assert_eq!(take_ids(&mut consumer, 3).await, [1, 2, 3]);
@@ -346,7 +365,10 @@ async fn ack_past_the_head_is_refused() {
     append_range(&elsewhere, 0..3, 100).await;
     let foreign = take(&mut elsewhere.consumer("out").unwrap(), 3).await;
     let mut consumer = queue.consumer("out").unwrap();
-    let error = consumer.ack(foreign[2].pos).await.unwrap_err();
+    let error = consumer
+        .ack(std::slice::from_ref(&foreign[2].id))
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::AckBeyondHead { .. }), "{error}");
 }
 

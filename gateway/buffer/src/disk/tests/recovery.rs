@@ -125,9 +125,9 @@ async fn unknown_cursors_are_removed_and_new_consumers_start_at_the_oldest_recor
         let mut gone = queue.consumer("gone").unwrap();
         append_range(&queue, 0..30, 500).await;
         let read = take(&mut gone, 1).await;
-        gone.ack(read[0].pos).await.unwrap();
+        gone.ack(std::slice::from_ref(&read[0].id)).await.unwrap();
         let read = take(&mut a, 25).await;
-        a.ack(read[24].pos).await.unwrap();
+        a.ack(std::slice::from_ref(&read[24].id)).await.unwrap();
         assert!(queue.stats().segments > 3, "`gone` holds the segments");
     }
     {
@@ -160,7 +160,10 @@ async fn unreadable_cursor_restarts_at_the_oldest_record() {
         let mut consumer = queue.consumer("out").unwrap();
         append_range(&queue, 0..4, 100).await;
         let read = take(&mut consumer, 4).await;
-        consumer.ack(read[2].pos).await.unwrap();
+        consumer
+            .ack(std::slice::from_ref(&read[2].id))
+            .await
+            .unwrap();
     }
     std::fs::write(dir.path().join("cursor-out.pos"), b"not a cursor").unwrap();
     let (queue, report) = open(&opts);
