@@ -1,0 +1,266 @@
+//! [`Merger`]: the windows a relay is merging.
+
+use crate::batch::{Batch, Context};
+use crate::config::MergeConfig;
+use crate::quantile::window::nanos;
+use crate::quantile::wire::{WINDOW_TAG, sketches_of, write_summary};
+use crate::quantile::{Quantile, SeriesKey, Sketch, Window};
+use sluice_lineproto::{LineWriter, trusted_points};
+use std::collections::HashMap;
+
+/// Quantiles written when neither `[merge] quantiles` nor the sketch points name any
+/// (DESIGN §3).
+const DEFAULT_QUANTILES: [f64; 4] = [0.5, 0.9, 0.95, 0.99];
+
+/// One series in one window.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct EntryKey {
+    context: Context,
+    window: Window,
+    series: SeriesKey,
+}
+
+/// The merged sketches of one series in one window.
+#[derive(Debug)]
+struct Entry {
+    /// One merged sketch per field, in order of first sight.
+    fields: Vec<(String, Sketch)>,
+    /// The quantiles the sketch points asked for.
+    quantiles: Vec<Quantile>,
+    /// When the window closes (wall clock, ns).
+    close_at: i64,
+    /// Once written: when it is forgotten (wall clock, ns).
+    forget_at: Option<i64>,
+    /// Written, and merged into since: to be written again.
+    dirty: bool,
+}
+
+/// What [`Merger::ingest`] did with a batch.
+#[derive(Debug, Default)]
+pub struct Merged {
+    /// What goes on to the buffer now: the points that are not sketch points (the batch
+    /// itself when it holds no sketch point).
+    pub passthrough: Option<Batch>,
+    /// Sketch points merged.
+    pub merged: usize,
+    /// Of those, points for a window already written (it is written again).
+    pub corrections: usize,
+    /// Sketch points for a window already forgotten.
+    pub late: usize,
+    /// Sketches that could not be decoded or merged (different accuracy).
+    pub invalid: usize,
+    /// Sketch points beyond `max_series`.
+    pub over_limit: usize,
+}
+
+/// What [`Merger::flush`] wrote.
+#[derive(Debug, Default)]
+pub struct Flushed {
+    /// One batch of merged points per routing context.
+    pub batches: Vec<Batch>,
+    /// Merged points written.
+    pub points: usize,
+}
+
+/// The windows a relay is merging: sketch points go in with [`Merger::ingest`], merged
+/// points come out of [`Merger::flush`]. Times are Unix nanoseconds; the caller passes
+/// the wall clock in.
+#[derive(Debug)]
+pub struct Merger {
+    /// Tags removed before grouping.
+    drop_tags: Vec<String>,
+    /// Configured quantiles; empty: those of the sketch points.
+    quantiles: Vec<Quantile>,
+    /// ns after a window's end (or first sketch) before it is written.
+    lateness: i64,
+    /// ns a written window is kept for corrections.
+    keep: i64,
+    /// Most entries held.
+    max_series: usize,
+    /// Write `F_sketch` too.
+    emit_sketches: bool,
+    /// Everything held.
+    entries: HashMap<EntryKey, Entry>,
+    /// Per window length, the latest end of a window forgotten: sketches for windows
+    /// ending at or before it are late.
+    forgotten_through: HashMap<i64, i64>,
+}
+
+impl Merger {
+    /// A merger holding nothing.
+    pub fn new(config: &MergeConfig) -> Self {
+        Self {
+            drop_tags: config.drop_tags.clone(),
+            quantiles: Quantile::list(&config.quantiles),
+            lateness: nanos(config.lateness),
+            keep: nanos(config.keep),
+            max_series: config.max_series,
+            emit_sketches: config.emit_sketches,
+            entries: HashMap::new(),
+            forgotten_through: HashMap::new(),
+        }
+    }
+
+    /// How often the owner should call [`Merger::flush`].
+    pub fn tick(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(200)
+    }
+
+    /// (series, window) pairs held.
+    pub fn series(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Merges the sketch points of `batch` at wall-clock time `now`; the other points
+    /// come back in [`Merged::passthrough`], untouched.
+    pub fn ingest(&mut self, batch: &Batch, now: i64) -> Merged {
+        let mut done = Merged::default();
+        let marker = format!("{WINDOW_TAG}=");
+        if memchr::memmem::find(batch.lines(), marker.as_bytes()).is_none() {
+            done.passthrough = Some(batch.clone());
+            return done;
+        }
+        let mut passthrough = LineWriter::new();
+        for point in trusted_points(batch.lines()) {
+            let Ok(point) = point else { continue };
+            let Some(found) = sketches_of(&point) else {
+                passthrough.push_point(&point);
+                continue;
+            };
+            let window = Window::containing(point.timestamp(), found.window_len);
+            if self
+                .forgotten_through
+                .get(&window.len)
+                .is_some_and(|&through| window.end() <= through)
+            {
+                done.late += 1;
+                continue;
+            }
+            let key = EntryKey {
+                context: batch.context().clone(),
+                window,
+                series: SeriesKey::of(&point, &self.drop_tags),
+            };
+            let held = self.entries.len();
+            let entry = match self.entries.get_mut(&key) {
+                Some(entry) => entry,
+                None if held >= self.max_series => {
+                    done.over_limit += 1;
+                    continue;
+                }
+                None => self.entries.entry(key).or_insert(Entry {
+                    fields: Vec::new(),
+                    quantiles: Vec::new(),
+                    close_at: window.end().max(now).saturating_add(self.lateness),
+                    forget_at: None,
+                    dirty: false,
+                }),
+            };
+            let mut merged_any = false;
+            for (field, text) in &found.sketches {
+                let sketch = match Sketch::decode(text) {
+                    Ok(sketch) => sketch,
+                    Err(_) => {
+                        done.invalid += 1;
+                        continue;
+                    }
+                };
+                match entry.fields.iter_mut().find(|(name, _)| name == field) {
+                    Some((_, held)) => {
+                        if held.merge(&sketch).is_err() {
+                            done.invalid += 1;
+                            continue;
+                        }
+                    }
+                    None => entry.fields.push((field.clone(), sketch)),
+                }
+                merged_any = true;
+            }
+            for q in found.quantiles {
+                if !entry.quantiles.iter().any(|o| o.name == q.name) {
+                    entry.quantiles.push(q);
+                }
+            }
+            if merged_any {
+                done.merged += 1;
+                if entry.forget_at.is_some() {
+                    entry.dirty = true;
+                    done.corrections += 1;
+                }
+            }
+        }
+        if passthrough.points() > 0 {
+            done.passthrough = Some(Batch::from_lines(
+                batch.context().clone(),
+                passthrough.as_bytes(),
+                passthrough.points(),
+            ));
+        }
+        done
+    }
+
+    /// Writes the windows that closed by `now` (and those corrected since they were
+    /// written), and forgets those kept long enough; with `all` (on shutdown), writes
+    /// every window not written yet.
+    pub fn flush(&mut self, now: i64, all: bool) -> Flushed {
+        let mut flushed = Flushed::default();
+        let mut writers: HashMap<Context, LineWriter> = HashMap::new();
+        let defaults = Quantile::list(&DEFAULT_QUANTILES);
+        let mut forget = Vec::new();
+        for (key, entry) in &mut self.entries {
+            let due = match entry.forget_at {
+                None => all || entry.close_at <= now,
+                Some(forget_at) => {
+                    if forget_at <= now && !entry.dirty {
+                        forget.push(key.clone());
+                    }
+                    entry.dirty
+                }
+            };
+            if !due {
+                continue;
+            }
+            let quantiles = if !self.quantiles.is_empty() {
+                &self.quantiles
+            } else if !entry.quantiles.is_empty() {
+                &entry.quantiles
+            } else {
+                &defaults
+            };
+            let out = writers.entry(key.context.clone()).or_default();
+            let fields = entry.fields.iter().map(|(n, s)| (n.as_str(), s));
+            if write_summary(
+                out,
+                &key.series,
+                key.window,
+                fields,
+                quantiles,
+                self.emit_sketches,
+            ) {
+                flushed.points += 1;
+            }
+            entry.dirty = false;
+            if entry.forget_at.is_none() {
+                entry.forget_at = Some(now.saturating_add(self.keep));
+            }
+        }
+        for key in forget {
+            if self.entries.remove(&key).is_some() {
+                let through = self
+                    .forgotten_through
+                    .entry(key.window.len)
+                    .or_insert(i64::MIN);
+                *through = (*through).max(key.window.end());
+            }
+        }
+        flushed.batches = writers
+            .into_iter()
+            .filter(|(_, w)| w.points() > 0)
+            .map(|(context, w)| Batch::from_lines(context, w.as_bytes(), w.points()))
+            .collect();
+        flushed
+    }
+}
+
+#[cfg(test)]
+mod tests;
