@@ -158,12 +158,9 @@ impl Merger {
             };
             let mut merged_any = false;
             for (field, text) in &found.sketches {
-                let sketch = match Sketch::decode(text) {
-                    Ok(sketch) => sketch,
-                    Err(_) => {
-                        done.invalid += 1;
-                        continue;
-                    }
+                let Ok(sketch) = Sketch::decode(text) else {
+                    done.invalid += 1;
+                    continue;
                 };
                 match entry.fields.iter_mut().find(|(name, _)| name == field) {
                     Some((_, held)) => {

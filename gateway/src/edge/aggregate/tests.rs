@@ -76,9 +76,7 @@ fn points_group_by_window_of_their_timestamp() {
     assert_eq!((flushed.windows, flushed.points), (2, 2));
     let out = text(&flushed.batches);
     assert!(
-        out.contains(&format!(
-            "v_count=2i,v_sum=3.0,v_min=1.0,v_max=2.0,v_mean=1.5"
-        )),
+        out.contains("v_count=2i,v_sum=3.0,v_min=1.0,v_max=2.0,v_mean=1.5"),
         "{out}"
     );
     assert!(out.contains(&format!(" {}\n", T0 + 2 * S)), "{out}");
