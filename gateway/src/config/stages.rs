@@ -76,6 +76,10 @@ pub struct MergeConfig {
     pub max_series: usize,
     /// Also write the merged sketch (`<field>_sketch`) so another relay can merge again.
     pub emit_sketches: bool,
+    /// Longer windows (`"1m"`, `"1h"`) every sketch is also merged into, written as
+    /// points of their own (`sluice_window=1m`); best a multiple of the edges' window.
+    #[serde(deserialize_with = "env::expand_list")]
+    pub rollups: Vec<String>,
 }
 
 impl Default for MergeConfig {
@@ -87,6 +91,7 @@ impl Default for MergeConfig {
             keep: Duration::from_secs(300),
             max_series: 100_000,
             emit_sketches: false,
+            rollups: Vec::new(),
         }
     }
 }
@@ -132,8 +137,27 @@ impl EdgeConfig {
 }
 
 impl MergeConfig {
+    /// The lengths of `rollups` (those that parse; [`Config::parse`](super::Config::parse)
+    /// refuses a config with one that does not).
+    pub fn rollup_lengths(&self) -> Vec<Duration> {
+        self.rollups
+            .iter()
+            .filter_map(|r| humantime::parse_duration(r).ok())
+            .collect()
+    }
+
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         validate_quantiles("merge", &self.quantiles)?;
+        for rollup in &self.rollups {
+            match humantime::parse_duration(rollup) {
+                Ok(d) if d >= Duration::from_millis(1) => {}
+                _ => {
+                    return Err(ConfigError::Invalid(format!(
+                        "merge: rollup {rollup:?} must be a duration of at least 1ms, e.g. \"1m\""
+                    )));
+                }
+            }
+        }
         if self.max_series == 0 {
             return Err(ConfigError::Invalid(
                 "merge: max_series must be at least 1".to_owned(),

@@ -3,7 +3,7 @@
 use crate::batch::{Batch, Context};
 use crate::config::EdgeConfig;
 use crate::quantile::window::nanos;
-use crate::quantile::wire::write_summary;
+use crate::quantile::wire::{WINDOW_TAG, write_summary};
 use crate::quantile::{Quantile, SeriesKey, Sketch, Window};
 use sluice_lineproto::{FieldValue, LineWriter, trusted_points};
 use std::collections::{BTreeMap, HashMap};
@@ -114,6 +114,13 @@ impl Aggregator {
         for point in trusted_points(batch.lines()) {
             // The batch is canonical (ingest made it so, the host checked plugin output).
             let Ok(point) = point else { continue };
+            // Summaries of another edge (edge behind edge) go on as they are.
+            if point.tag(WINDOW_TAG).is_some() {
+                passthrough
+                    .get_or_insert_with(LineWriter::new)
+                    .push_point(&point);
+                continue;
+            }
             // (name, value) of the fields aggregated.
             let mut values: Vec<(std::borrow::Cow<'_, str>, f64)> = Vec::new();
             for field in point.fields() {

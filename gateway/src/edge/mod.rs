@@ -17,7 +17,8 @@
 //!   window ahead of the clock is dropped as `future`.
 //! * The fields aggregated are `fields` (default: every float or integer field). A point
 //!   without any of them (only strings or booleans, say an annotation) is forwarded as it
-//!   is; other fields of an aggregated point are not forwarded.
+//!   is, and so is a point that already is a summary (`sluice_window` tag); other fields
+//!   of an aggregated point are not forwarded.
 //! * At most `max_series` series per window; points of further series are dropped and
 //!   counted as `max_series`, and the first of a window is logged. Each series holds one
 //!   sketch per field: at most 2,048 buckets per sign, 1-2 KiB for a typical latency.

@@ -4,6 +4,10 @@ use crate::batch::{Batch, Context};
 use crate::config::MergeConfig;
 use crate::quantile::window::nanos;
 use crate::quantile::wire::{WINDOW_TAG, sketches_of, write_summary};
+
+/// What every sketch point holds, found without walking the batch's points.
+const WINDOW_MARKER: &[u8] = b"sluice_window=";
+const _: () = assert!(WINDOW_MARKER.len() == WINDOW_TAG.len() + 1);
 use crate::quantile::{Quantile, SeriesKey, Sketch, Window};
 use sluice_lineproto::{LineWriter, trusted_points};
 use std::collections::HashMap;
@@ -33,6 +37,28 @@ struct Entry {
     forget_at: Option<i64>,
     /// Written, and merged into since: to be written again.
     dirty: bool,
+}
+
+/// One sketch point's part in a merge: where it goes and what it brings.
+struct Target<'a> {
+    context: &'a Context,
+    series: &'a SeriesKey,
+    sketches: &'a [(String, Sketch)],
+    quantiles: &'a [Quantile],
+    /// Wall clock, ns.
+    now: i64,
+}
+
+/// What merging one sketch point into one window came to.
+enum Outcome {
+    /// Into a window not written yet.
+    Merged,
+    /// Into a window already written: it is written again.
+    Corrected,
+    /// The window was forgotten.
+    Late,
+    /// A new entry beyond `max_series`.
+    OverLimit,
 }
 
 /// What [`Merger::ingest`] did with a batch.
@@ -79,6 +105,8 @@ pub struct Merger {
     max_series: usize,
     /// Write `F_sketch` too.
     emit_sketches: bool,
+    /// Longer windows (ns) each sketch is also merged into.
+    rollups: Vec<i64>,
     /// Everything held.
     entries: HashMap<EntryKey, Entry>,
     /// Per window length, the latest end of a window forgotten: sketches for windows
@@ -96,6 +124,7 @@ impl Merger {
             keep: nanos(config.keep),
             max_series: config.max_series,
             emit_sketches: config.emit_sketches,
+            rollups: config.rollup_lengths().into_iter().map(nanos).collect(),
             entries: HashMap::new(),
             forgotten_through: HashMap::new(),
         }
@@ -115,8 +144,7 @@ impl Merger {
     /// come back in [`Merged::passthrough`], untouched.
     pub fn ingest(&mut self, batch: &Batch, now: i64) -> Merged {
         let mut done = Merged::default();
-        let marker = format!("{WINDOW_TAG}=");
-        if memchr::memmem::find(batch.lines(), marker.as_bytes()).is_none() {
+        if memchr::memmem::find(batch.lines(), WINDOW_MARKER).is_none() {
             done.passthrough = Some(batch.clone());
             return done;
         }
@@ -128,61 +156,47 @@ impl Merger {
                 continue;
             };
             let window = Window::containing(point.timestamp(), found.window_len);
-            if self
-                .forgotten_through
-                .get(&window.len)
-                .is_some_and(|&through| window.end() <= through)
-            {
-                done.late += 1;
+            let mut sketches: Vec<(String, Sketch)> = Vec::with_capacity(found.sketches.len());
+            for (field, text) in &found.sketches {
+                match Sketch::decode(text) {
+                    Ok(sketch) => sketches.push((field.clone(), sketch)),
+                    Err(_) => done.invalid += 1,
+                }
+            }
+            if sketches.is_empty() {
                 continue;
             }
-            let key = EntryKey {
-                context: batch.context().clone(),
-                window,
-                series: SeriesKey::of(&point, &self.drop_tags),
+            let series = SeriesKey::of(&point, &self.drop_tags);
+            let target = Target {
+                context: batch.context(),
+                series: &series,
+                sketches: &sketches,
+                quantiles: &found.quantiles,
+                now,
             };
-            let held = self.entries.len();
-            let entry = match self.entries.get_mut(&key) {
-                Some(entry) => entry,
-                None if held >= self.max_series => {
+            match self.merge_into(window, &target, &mut done) {
+                Outcome::Merged => done.merged += 1,
+                Outcome::Corrected => {
+                    done.merged += 1;
+                    done.corrections += 1;
+                }
+                Outcome::Late => {
+                    done.late += 1;
+                    continue;
+                }
+                Outcome::OverLimit => {
                     done.over_limit += 1;
                     continue;
                 }
-                None => self.entries.entry(key).or_insert(Entry {
-                    fields: Vec::new(),
-                    quantiles: Vec::new(),
-                    close_at: window.end().max(now).saturating_add(self.lateness),
-                    forget_at: None,
-                    dirty: false,
-                }),
-            };
-            let mut merged_any = false;
-            for (field, text) in &found.sketches {
-                let Ok(sketch) = Sketch::decode(text) else {
-                    done.invalid += 1;
-                    continue;
-                };
-                match entry.fields.iter_mut().find(|(name, _)| name == field) {
-                    Some((_, held)) => {
-                        if held.merge(&sketch).is_err() {
-                            done.invalid += 1;
-                            continue;
-                        }
+            }
+            // Roll-ups: the same sketches into the longer windows that hold this one.
+            for i in 0..self.rollups.len() {
+                let len = self.rollups[i];
+                if len > window.len {
+                    let rollup = Window::containing(window.start, len);
+                    if let Outcome::OverLimit = self.merge_into(rollup, &target, &mut done) {
+                        done.over_limit += 1;
                     }
-                    None => entry.fields.push((field.clone(), sketch)),
-                }
-                merged_any = true;
-            }
-            for q in found.quantiles {
-                if !entry.quantiles.iter().any(|o| o.name == q.name) {
-                    entry.quantiles.push(q);
-                }
-            }
-            if merged_any {
-                done.merged += 1;
-                if entry.forget_at.is_some() {
-                    entry.dirty = true;
-                    done.corrections += 1;
                 }
             }
         }
@@ -194,6 +208,56 @@ impl Merger {
             ));
         }
         done
+    }
+
+    /// Merges `target`'s sketches into its series' entry of `window`, opening the entry
+    /// when it is new. Sketches of another accuracy are counted in `done.invalid`.
+    fn merge_into(&mut self, window: Window, target: &Target<'_>, done: &mut Merged) -> Outcome {
+        if self
+            .forgotten_through
+            .get(&window.len)
+            .is_some_and(|&through| window.end() <= through)
+        {
+            return Outcome::Late;
+        }
+        let key = EntryKey {
+            context: target.context.clone(),
+            window,
+            series: target.series.clone(),
+        };
+        let held = self.entries.len();
+        let entry = match self.entries.get_mut(&key) {
+            Some(entry) => entry,
+            None if held >= self.max_series => return Outcome::OverLimit,
+            None => self.entries.entry(key).or_insert(Entry {
+                fields: Vec::new(),
+                quantiles: Vec::new(),
+                close_at: window.end().max(target.now).saturating_add(self.lateness),
+                forget_at: None,
+                dirty: false,
+            }),
+        };
+        for (field, sketch) in target.sketches {
+            match entry.fields.iter_mut().find(|(name, _)| name == field) {
+                Some((_, held)) => {
+                    if held.merge(sketch).is_err() {
+                        done.invalid += 1;
+                    }
+                }
+                None => entry.fields.push((field.clone(), sketch.clone())),
+            }
+        }
+        for q in target.quantiles {
+            if !entry.quantiles.iter().any(|o| o.name == q.name) {
+                entry.quantiles.push(q.clone());
+            }
+        }
+        if entry.forget_at.is_some() {
+            entry.dirty = true;
+            Outcome::Corrected
+        } else {
+            Outcome::Merged
+        }
     }
 
     /// Writes the windows that closed by `now` (and those corrected since they were

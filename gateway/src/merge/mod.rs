@@ -20,6 +20,10 @@
 //!   `F_max`, `F_mean`, `F_pNN`, the tags of the series and `sluice_window`, stamped
 //!   with the window start; with `emit_sketches` also `F_sketch`, so that another relay
 //!   can merge again.
+//! * `rollups` (e.g. `["1m"]`): every sketch is also merged into the longer window that
+//!   holds its window's start, written as its own point (`sluice_window=1m`) when that
+//!   window closes — per-minute percentiles from the same sketches, exact to the same
+//!   accuracy. Roll-ups are held, bounded and corrected like any window.
 //! * After closing, a window is kept for `keep`: a sketch that arrives meanwhile is merged
 //!   and the point written again, complete (same series and timestamp: the store
 //!   overwrites it). A sketch for a window that ended no later than the latest window

@@ -178,3 +178,15 @@ fn each_database_gets_its_own_batch() {
     assert_eq!(flushed.len(), 2);
     assert_eq!(flushed[1].context(), other.context());
 }
+
+#[test]
+fn summaries_of_another_edge_pass_through() {
+    let mut agg = Aggregator::new(&config("window = \"2s\""));
+    let line = format!("lat,sluice_window=2s ms_count=3i,ms_sketch=\"AAAA\" {T0}\n");
+    let done = agg.ingest(&batch(&line), T0);
+    assert_eq!(done.aggregated, 0);
+    assert_eq!(
+        String::from_utf8_lossy(done.passthrough.unwrap().lines()),
+        line
+    );
+}

@@ -184,7 +184,9 @@ fn bad_sketches_and_max_series_are_counted() {
     let bad = batch(&format!("lat,sluice_window=2s ms_sketch=\"%%%\" {T0}\n"));
     let done = m.ingest(&bad, T0);
     assert_eq!((done.merged, done.invalid), (0, 1));
-    // The bad point took the only slot; another series is refused.
+    assert_eq!(m.series(), 0, "nothing held for it");
+    // One series fills max_series; another is refused.
+    assert_eq!(m.ingest(&edge_output("n0", &[1.0]), T0).merged, 1);
     let other = edge_output("n0", &[1.0]);
     let other =
         batch(&String::from_utf8_lossy(other.lines()).replace("label=checkout", "label=other"));
@@ -206,4 +208,34 @@ fn without_quantiles_anywhere_the_defaults_are_written() {
     for name in ["ms_p50", "ms_p90", "ms_p95", "ms_p99"] {
         assert!(f.contains_key(name), "{name}");
     }
+}
+
+#[test]
+fn rollups_merge_every_window_into_the_longer_one() {
+    let mut m = merger("rollups = [\"10s\"]\nlateness = \"1s\"");
+    // Two 2 s windows of the same 10 s roll-up.
+    m.ingest(&edge_output("n0", &[1.0, 2.0]), T0);
+    let mut later = edge();
+    later.ingest(
+        &batch(&format!("lat,node=n1,label=checkout ms=7 {}\n", T0 + 2 * S)),
+        T0,
+    );
+    m.ingest(&later.flush(0, true).batches[0], T0);
+    assert_eq!(m.series(), 3, "two windows and their roll-up");
+    // The 2 s windows close first; the roll-up when the 10 s window ends.
+    let short = m.flush(T0 + 5 * S, false);
+    assert_eq!(short.points, 2);
+    let long = m.flush(T0 + 11 * S, false);
+    let line = String::from_utf8_lossy(long.batches[0].lines()).into_owned();
+    assert!(
+        line.starts_with("lat,label=checkout,sluice_window=10s ms_count=3i,"),
+        "{line}"
+    );
+    assert!(line.trim_end().ends_with(&format!(" {T0}")), "{line}");
+}
+
+#[test]
+fn unknown_rollups_are_refused_by_the_config() {
+    let err = crate::config::Config::parse("[merge]\nrollups = [\"soon\"]").unwrap_err();
+    assert!(err.to_string().contains("rollup \"soon\""), "{err}");
 }
