@@ -172,3 +172,87 @@ pub async fn run_flusher(pipeline: Arc<Pipeline>, shutdown: CancellationToken) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{Context, Origin};
+    use crate::buffer::Queue;
+    use crate::chain::{Chain, Resend};
+    use crate::dead_letter::DeadLetters;
+
+    fn pipeline(config: &str, dir: &std::path::Path) -> Arc<Pipeline> {
+        let config = Config::parse(config).unwrap();
+        let queue = Queue::memory(sluice_buffer::MemoryOptions {
+            max_size: 1 << 20,
+            consumers: vec!["out".to_owned()],
+        });
+        Arc::new(
+            Pipeline::new(
+                Chain::empty(),
+                queue,
+                Arc::new(DeadLetters::open(dir).unwrap()),
+                Arc::new(Metrics::new()),
+            )
+            .with_stage(Stage::from_config(&config)),
+        )
+    }
+
+    fn lines(now: i64) -> Batch {
+        let text: String = (1..=10)
+            .map(|v| format!("lat,label=a ms={v} {now}\n"))
+            .collect();
+        Batch::from_lines(Context::from_bucket("lt"), text.as_bytes(), 10)
+    }
+
+    #[tokio::test]
+    async fn an_edge_holds_points_until_its_window_is_written_and_shutdown_writes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pipeline = pipeline("[edge]\nwindow = \"1h\"", dir.path());
+        assert_eq!(pipeline.stage().map(Stage::name), Some("edge"));
+        pipeline
+            .accept(lines(now_nanos()), 0, &Origin::default(), Resend::Possible)
+            .await
+            .unwrap();
+        assert_eq!(
+            pipeline.queue().stats().records,
+            0,
+            "aggregated, not buffered"
+        );
+        let shutdown = CancellationToken::new();
+        let flusher = tokio::spawn(run_flusher(Arc::clone(&pipeline), shutdown.clone()));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(pipeline.queue().stats().records, 0, "the hour is not over");
+        shutdown.cancel();
+        flusher.await.unwrap();
+        assert_eq!(
+            pipeline.queue().stats().records,
+            1,
+            "the open window, written on shutdown"
+        );
+        assert!(
+            pipeline
+                .metrics()
+                .encode()
+                .contains("sluice_stage_points_written_total{stage=\"edge\"} 1")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_relay_passes_plain_batches_straight_to_the_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let pipeline = pipeline("[merge]", dir.path());
+        pipeline
+            .accept(lines(now_nanos()), 0, &Origin::default(), Resend::Possible)
+            .await
+            .unwrap();
+        assert_eq!(pipeline.queue().stats().records, 1);
+    }
+
+    #[test]
+    fn no_section_no_stage() {
+        assert!(Stage::from_config(&Config::parse("").unwrap()).is_none());
+        let both = Config::parse("[edge]\n[merge]\n").unwrap_err();
+        assert!(both.to_string().contains("exclude each other"), "{both}");
+    }
+}

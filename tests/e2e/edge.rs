@@ -3,7 +3,7 @@
 //! cross-node percentiles, a real `influxd` stores the result.
 
 use serde_json::Value;
-use sluice_e2e::{LONG, TestInflux, TestSluice, metric_sum, wait_until};
+use sluice_e2e::{LONG, TestInflux, TestSluice, free_udp_port, metric_sum, wait_until};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -393,4 +393,38 @@ api = "v1"
         "the open window never reached the relay; edge log:\n{}",
         edge.log()
     );
+}
+
+/// Load tools write UDP line protocol to the local agent: an edge aggregates it too.
+#[test]
+fn an_edge_aggregates_udp_line_protocol() {
+    let influx = TestInflux::start();
+    influx.create_db("lt");
+    let relay = relay(&influx, "");
+    let port = free_udp_port();
+    let edge = edge(
+        &relay.url(),
+        &format!("\n[[udp]]\nbind = \"127.0.0.1:{port}\"\ndb = \"lt\"\n"),
+    );
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    // The listener may bind just after /ping answers: send until the edge counts one.
+    let seen = wait_until(LONG, || {
+        let line = format!("lat,label=udp ms=5 {}\n", now_ns());
+        socket
+            .send_to(line.as_bytes(), ("127.0.0.1", port))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        edge.metric("sluice_edge_points_aggregated_total")
+            .filter(|&n| n >= 1.0)
+    });
+    assert!(seen.is_some(), "no UDP point aggregated:\n{}", edge.log());
+    let stored = wait_until(LONG, || {
+        let rows = rows(
+            &influx,
+            "SELECT ms_count, ms_p50 FROM lat WHERE label = 'udp'",
+        );
+        (!rows.is_empty()).then_some(rows)
+    })
+    .unwrap_or_else(|| panic!("no UDP window stored; relay log:\n{}", relay.log()));
+    assert_eq!(num(&stored[0], "ms_p50"), 5.0);
 }

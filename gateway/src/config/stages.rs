@@ -166,3 +166,39 @@ impl MergeConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{BufferKind, Config};
+
+    #[test]
+    fn edge_mode_buffers_in_memory_unless_told() {
+        let edge = Config::parse("[edge]\n").unwrap();
+        assert_eq!(edge.buffer.kind, BufferKind::Memory);
+        let e = edge.edge.unwrap();
+        assert_eq!(e.window, std::time::Duration::from_secs(15));
+        assert_eq!(e.quantiles, [0.5, 0.9, 0.95, 0.99]);
+        assert_eq!(e.accuracy, 0.01);
+        let disk = Config::parse("[edge]\n[buffer]\nkind = \"disk\"\n").unwrap();
+        assert_eq!(disk.buffer.kind, BufferKind::Disk);
+        assert_eq!(Config::parse("").unwrap().buffer.kind, BufferKind::Disk);
+        let relay = Config::parse("[merge]\n").unwrap();
+        assert_eq!(relay.merge.unwrap().drop_tags, ["node"]);
+    }
+
+    #[test]
+    fn bad_edge_and_merge_keys_are_refused_with_the_key() {
+        for (text, needle) in [
+            ("[edge]\nwindw = \"2s\"\n", "windw"),
+            ("[edge]\nquantiles = [1.5]\n", "quantile 1.5"),
+            ("[edge]\naccuracy = 0\n", "accuracy"),
+            ("[edge]\nwindow = \"0s\"\n", "window"),
+            ("[edge]\nmax_series = 0\n", "max_series"),
+            ("[merge]\nlatenes = \"1s\"\n", "latenes"),
+            ("[merge]\nquantiles = [0]\n", "quantile 0"),
+        ] {
+            let err = Config::parse(text).unwrap_err().to_string();
+            assert!(err.contains(needle), "{text:?}: {err}");
+        }
+    }
+}
