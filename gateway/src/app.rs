@@ -209,6 +209,8 @@ pub async fn run(
     reload_shutdown.cancel();
     udp_shutdown.cancel();
     if let Some(flusher) = flusher {
+        // The UDP listeners finish their last datagrams into the stage first.
+        while tasks.join_next().await.is_some() {}
         stage_shutdown.cancel();
         if let Err(e) = flusher.await {
             tracing::error!(error = %e, "the stage's flush task failed; open windows are lost");
