@@ -71,8 +71,10 @@ pub struct MergeConfig {
     /// so the store overwrites it); one that arrives later is dropped and counted.
     #[serde(with = "humantime_serde")]
     pub keep: Duration,
-    /// Most series held at once, a series counted once per window it is held for;
-    /// beyond it sketches are dropped and counted.
+    /// Most series held at once, a series counted once per window it is held for:
+    /// written windows are then forgotten before `keep` is over, and sketches that would
+    /// open a window beyond it are dropped and counted. Each holds one sketch per field,
+    /// a few KiB at 1% accuracy.
     pub max_series: usize,
     /// Also write the merged sketch (`<field>_sketch`) so another relay can merge again.
     pub emit_sketches: bool,
@@ -88,7 +90,7 @@ impl Default for MergeConfig {
             drop_tags: vec!["node".to_owned()],
             quantiles: Vec::new(),
             lateness: Duration::from_secs(5),
-            keep: Duration::from_secs(300),
+            keep: Duration::from_secs(60),
             max_series: 100_000,
             emit_sketches: false,
             rollups: Vec::new(),

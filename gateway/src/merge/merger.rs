@@ -101,8 +101,10 @@ pub struct Merger {
     lateness: i64,
     /// ns a written window is kept for corrections.
     keep: i64,
-    /// Most entries held.
+    /// Most entries held; of them, windows not yet written are never forgotten early.
     max_series: usize,
+    /// Entries whose window is not written yet.
+    open: usize,
     /// Write `F_sketch` too.
     emit_sketches: bool,
     /// Longer windows (ns) each sketch is also merged into.
@@ -123,6 +125,7 @@ impl Merger {
             lateness: nanos(config.lateness),
             keep: nanos(config.keep),
             max_series: config.max_series,
+            open: 0,
             emit_sketches: config.emit_sketches,
             rollups: config.rollup_lengths().into_iter().map(nanos).collect(),
             entries: HashMap::new(),
@@ -225,11 +228,13 @@ impl Merger {
             window,
             series: target.series.clone(),
         };
-        let held = self.entries.len();
+        let open = self.open;
         let entry = match self.entries.get_mut(&key) {
             Some(entry) => entry,
-            None if held >= self.max_series => return Outcome::OverLimit,
-            None => self.entries.entry(key).or_insert(Entry {
+            // Written windows make room at the next flush (forgotten early); windows
+            // still open never do.
+            None if open >= self.max_series => return Outcome::OverLimit,
+            None => self.entries.entry(key).or_insert_with(|| Entry {
                 fields: Vec::new(),
                 quantiles: Vec::new(),
                 close_at: window.end().max(target.now).saturating_add(self.lateness),
@@ -237,6 +242,10 @@ impl Merger {
                 dirty: false,
             }),
         };
+        if entry.fields.is_empty() {
+            // New (an entry gets its first sketch here, and never loses it).
+            self.open += 1;
+        }
         for (field, sketch) in target.sketches {
             match entry.fields.iter_mut().find(|(name, _)| name == field) {
                 Some((_, held)) => {
@@ -303,7 +312,20 @@ impl Merger {
             entry.dirty = false;
             if entry.forget_at.is_none() {
                 entry.forget_at = Some(now.saturating_add(self.keep));
+                self.open = self.open.saturating_sub(1);
             }
+        }
+        // Over max_series: forget the written windows that are due soonest first, so
+        // that kept windows never crowd out open ones.
+        let excess = (self.entries.len() - forget.len()).saturating_sub(self.max_series);
+        if excess > 0 {
+            let mut written: Vec<(i64, &EntryKey)> = self
+                .entries
+                .iter()
+                .filter_map(|(k, e)| e.forget_at.filter(|&at| at > now).map(|at| (at, k)))
+                .collect();
+            written.sort_unstable_by_key(|(at, k)| (*at, k.window.start));
+            forget.extend(written.into_iter().take(excess).map(|(_, k)| k.clone()));
         }
         for key in forget {
             if self.entries.remove(&key).is_some() {

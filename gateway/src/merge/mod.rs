@@ -29,8 +29,9 @@
 //!   overwrites it). A sketch for a window that ended no later than the latest window
 //!   forgotten is dropped and counted as `late` — writing it alone could overwrite a
 //!   complete point with part of it.
-//! * At most `max_series` (series, window) pairs are held; sketches beyond are dropped
-//!   and counted.
+//! * At most `max_series` (series, window) pairs are held: written windows are forgotten
+//!   before `keep` is over to make room, the soonest due first; sketches that would open
+//!   a window beyond it are dropped and counted.
 //! * Merge state lives in memory: a crash loses the windows not yet written (a graceful
 //!   shutdown writes them first). The edges' sketches that reached the relay's buffer
 //!   are not resent by the edges, so those windows are lost or partial.

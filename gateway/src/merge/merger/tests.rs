@@ -239,3 +239,25 @@ fn unknown_rollups_are_refused_by_the_config() {
     let err = crate::config::Config::parse("[merge]\nrollups = [\"soon\"]").unwrap_err();
     assert!(err.to_string().contains("rollup \"soon\""), "{err}");
 }
+
+#[test]
+fn written_windows_make_room_for_open_ones() {
+    let mut m = merger("max_series = 2\nlateness = \"1s\"\nkeep = \"1h\"");
+    let window_at = |start: i64| {
+        let mut agg = edge();
+        agg.ingest(&batch(&format!("lat,label=checkout ms=1 {start}\n")), start);
+        agg.flush(0, true).batches.remove(0)
+    };
+    for k in 0..2 {
+        assert_eq!(m.ingest(&window_at(T0 + k * 2 * S), T0).merged, 1);
+    }
+    // Both open: a third window is refused.
+    assert_eq!(m.ingest(&window_at(T0 + 4 * S), T0).over_limit, 1);
+    // Written (kept for an hour), they give way: the oldest is forgotten at once.
+    assert_eq!(m.flush(T0 + 5 * S, false).points, 2);
+    assert_eq!(m.ingest(&window_at(T0 + 4 * S), T0 + 5 * S).merged, 1);
+    m.flush(T0 + 5 * S, false);
+    assert_eq!(m.series(), 2);
+    // A sketch for the forgotten window is late now.
+    assert_eq!(m.ingest(&window_at(T0), T0 + 5 * S).late, 1);
+}
