@@ -20,8 +20,10 @@
 //!   is, and so is a point that already is a summary (`sluice_window` tag); other fields
 //!   of an aggregated point are not forwarded.
 //! * At most `max_series` series per window; points of further series are dropped and
-//!   counted as `max_series`, and the first of a window is logged. Each series holds one
-//!   sketch per field: at most 2,048 buckets per sign, 1-2 KiB for a typical latency.
+//!   counted as `max_series`, and the first of a window is logged. At most
+//!   `allowed_lateness / window + 2` windows are open at once, so at most that many times
+//!   `max_series` series are held. Each series holds one sketch per field: at most 2,048
+//!   buckets (8 bytes each) per sign, a few KiB for a typical latency distribution.
 //! * What is aggregated lives in memory until its window is written: a crash loses the
 //!   open windows (as the memory buffer loses what it holds). A graceful shutdown writes
 //!   the open windows first.
