@@ -5,12 +5,13 @@
 
 use crate::buffer;
 use crate::chain::{self, ChainError, ChainParts};
-use crate::config::Config;
+use crate::config::{BufferKind, Config};
 use crate::dead_letter::{DeadLetterError, DeadLetters};
 use crate::forward::{Outputs, Shared};
 use crate::ingest::{self, AppState, Limits, UdpListener};
 use crate::pipeline::Pipeline;
 use crate::reload::{self, Reloader};
+use crate::stage::{self, Stage};
 use crate::telemetry::Metrics;
 use arc_swap::ArcSwap;
 use std::net::SocketAddr;
@@ -64,12 +65,15 @@ pub async fn run(
     // gateway: every reloaded chain is built from them without reopening anything.
     let (chain, parts) = load_chain(&config, &metrics).await?;
     let queue = buffer::open(&config.buffer, &output_names)?;
-    let pipeline = Arc::new(Pipeline::new(
-        chain,
-        queue.clone(),
-        Arc::clone(&dead_letters),
-        Arc::clone(&metrics),
-    ));
+    let pipeline = Arc::new(
+        Pipeline::new(
+            chain,
+            queue.clone(),
+            Arc::clone(&dead_letters),
+            Arc::clone(&metrics),
+        )
+        .with_stage(Stage::from_config(&config)),
+    );
     let http = reqwest::Client::builder()
         .pool_idle_timeout(Duration::from_secs(30))
         .build()?;
@@ -100,6 +104,23 @@ pub async fn run(
             output.url.clone(),
         ));
     }
+
+    // The stage's timer: closed windows to the buffer; on shutdown, every open one.
+    let stage_shutdown = CancellationToken::new();
+    let flusher = pipeline.stage().map(|s| {
+        tracing::info!(
+            stage = s.name(),
+            "windowed stage on: {}",
+            match s {
+                Stage::Aggregate(_) => "edge mode, points are aggregated into sketches",
+                Stage::Merge(_) => "merging the sketch points of edges",
+            }
+        );
+        tokio::spawn(stage::run_flusher(
+            Arc::clone(&pipeline),
+            stage_shutdown.clone(),
+        ))
+    });
 
     let udp_shutdown = CancellationToken::new();
     for udp in &config.udp {
@@ -177,6 +198,17 @@ pub async fn run(
     }
     reload_shutdown.cancel();
     udp_shutdown.cancel();
+    if let Some(flusher) = flusher {
+        // The UDP listeners finish their last datagrams into the stage first.
+        while tasks.join_next().await.is_some() {}
+        stage_shutdown.cancel();
+        if let Err(e) = flusher.await {
+            tracing::error!(error = %e, "the stage's flush task failed; open windows are lost");
+        }
+        if config.buffer.kind == BufferKind::Memory {
+            drain_memory_buffer(&queue, config.server.shutdown_timeout).await;
+        }
+    }
     outputs.shutdown().await;
     while tasks.join_next().await.is_some() {}
     if let Err(e) = queue.close().await {
@@ -206,6 +238,32 @@ async fn load_chain(
         Ok(loaded) => Ok(loaded?),
         // A panic while loading is a bug: let it be the panic it was.
         Err(join) => std::panic::resume_unwind(join.into_panic()),
+    }
+}
+
+/// Gives the forwarders a moment to deliver the windows written on shutdown: a memory
+/// buffer loses whatever it still holds when the process ends. Waits until every output
+/// has everything, at most `limit` (and at most 10 s).
+async fn drain_memory_buffer(queue: &buffer::Queue, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit.min(Duration::from_secs(10));
+    loop {
+        let pending: u64 = queue
+            .stats()
+            .consumers
+            .iter()
+            .map(|c| c.pending_records)
+            .sum();
+        if pending == 0 {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(
+                records = pending,
+                "memory buffer not delivered before shutdown; its windows are lost"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

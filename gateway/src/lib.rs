@@ -12,6 +12,9 @@
 //! queue, crate `sluice-buffer`) →
 //! [`forward`] (one forwarder per output: coalescing, gzip, retries, dead-lettering).
 //! [`pipeline`] is the path from a parsed [`batch`] to the buffer that HTTP and UDP share;
+//! between chain and buffer it may run a [`stage`]: [`edge`] aggregation into windowed
+//! quantile sketches on a load generator, or [`merge`] of those sketches on a relay
+//! (both built on [`quantile`]);
 //! [`app`] wires the stages together and owns shutdown; [`reload`] swaps in a new chain
 //! and limits without a restart. Beside them: [`config`] (the TOML
 //! contract), [`dead_letter`] (what could not be delivered or transformed, kept for
@@ -26,12 +29,16 @@ pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod dead_letter;
+pub mod edge;
 pub mod forward;
 pub mod ingest;
 pub mod loadgen;
+pub mod merge;
 pub mod pipeline;
+pub mod quantile;
 pub mod reload;
 pub mod replay;
 pub mod shutdown;
+pub mod stage;
 pub mod statement;
 pub mod telemetry;

@@ -2,6 +2,10 @@
 //! a durable append to the buffer. When `accept` returns `Ok`, the batch is on disk: in
 //! the buffer, or in the dead-letter store when a plugin failed on it.
 //!
+//! With `[edge]` or `[merge]`, a [`Stage`] sits between the chain and the buffer: what it
+//! takes in is held in memory until its window is written (by [`crate::stage::run_flusher`]),
+//! so for those points `Ok` means "aggregated", not "on disk".
+//!
 //! The live chain sits behind an atomic pointer: each batch reads it once and runs
 //! entirely on that chain, while a reload swaps in the next one ([`Pipeline::swap_chain`]);
 //! the old chain goes when its last batch finishes.
@@ -10,6 +14,7 @@ use crate::batch::{Batch, Origin};
 use crate::buffer::{Queue, QueueError};
 use crate::chain::{Chain, ChainOutcome, PluginFailure, Resend};
 use crate::dead_letter::{DeadLetterError, DeadLetters, NewEntry};
+use crate::stage::Stage;
 use crate::statement::Statement;
 use crate::telemetry::Metrics;
 use crate::telemetry::events::{BatchAccepted, BufferFull, DeadLettered};
@@ -48,6 +53,8 @@ pub struct Pipeline {
     queue: Queue,
     dead_letters: Arc<DeadLetters>,
     metrics: Arc<Metrics>,
+    /// `[edge]` aggregation or `[merge]`, between the chain and the buffer.
+    stage: Option<Stage>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -71,7 +78,19 @@ impl Pipeline {
             queue,
             dead_letters,
             metrics,
+            stage: None,
         }
+    }
+
+    /// Puts `stage` between the chain and the buffer.
+    pub fn with_stage(mut self, stage: Option<Stage>) -> Self {
+        self.stage = stage;
+        self
+    }
+
+    /// The stage between the chain and the buffer, if any.
+    pub fn stage(&self) -> Option<&Stage> {
+        self.stage.as_ref()
     }
 
     /// The live chain (for `/health`).
@@ -120,6 +139,10 @@ impl Pipeline {
             ChainOutcome::Dropped { .. } => None,
             ChainOutcome::Unavailable(failure) => return Err(AcceptError::Unavailable(failure)),
         };
+        let batch = match (&self.stage, batch.filter(|b| b.points() > 0)) {
+            (Some(stage), Some(batch)) => stage.process(batch, &self.metrics),
+            (_, batch) => batch,
+        };
         if let Some(batch) = batch.filter(|b| b.points() > 0) {
             let route = route(&batch, origin);
             self.append(batch.record(), points, Some(route)).await?;
@@ -139,6 +162,15 @@ impl Pipeline {
     /// Errors: [`AcceptError::Full`] (503) and [`AcceptError::Buffer`], as for a batch.
     pub async fn append_statement(&self, statement: &Statement) -> Result<(), AcceptError> {
         self.append(statement.record(), 0, None).await
+    }
+
+    /// Appends a batch that needs no chain (the stage's window summaries) durably.
+    ///
+    /// Errors: as [`Pipeline::accept`]'s buffer errors.
+    pub async fn append_batch(&self, batch: &Batch) -> Result<(), AcceptError> {
+        let route = route(batch, &Origin::default());
+        self.append(batch.record(), batch.points(), Some(route))
+            .await
     }
 
     /// Appends one record durably, mapping the buffer's refusals to what the client is

@@ -10,6 +10,7 @@ mod config;
 mod dead_letter;
 mod differential;
 mod durability;
+mod edge;
 mod errors;
 mod flood;
 mod forward;

@@ -6,10 +6,12 @@ mod env;
 mod error;
 mod plugins;
 mod size;
+mod stages;
 
 pub use error::ConfigError;
 pub use plugins::{BlobConfig, BlobKind, KvConfig, KvKind, OnError, PluginConfig};
 pub use size::ByteSize;
+pub use stages::{EdgeConfig, MergeConfig};
 
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -47,6 +49,12 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// Edge mode: aggregate windows of points into sketches before the buffer.
+    #[serde(default)]
+    pub edge: Option<EdgeConfig>,
+    /// Relay side of edge mode: merge the edges' sketches before the buffer.
+    #[serde(default)]
+    pub merge: Option<MergeConfig>,
 }
 
 /// `[server]`: the HTTP listener.
@@ -439,10 +447,19 @@ impl Config {
 
     /// Parses and validates configuration text.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: None,
             message: e.to_string(),
         })?;
+        // Edge mode shares the machine with the load tool and accepts loss on a crash:
+        // its buffer is in memory unless `[buffer]` says otherwise (a kind, or disk keys).
+        if config.edge.is_some()
+            && !sets_buffer_kind(text)
+            && config.buffer.dir.is_none()
+            && config.buffer.segment_size.is_none()
+        {
+            config.buffer.kind = BufferKind::Memory;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -544,6 +561,17 @@ impl Config {
                     udp.bind, udp.precision
                 )));
             }
+        }
+        if let Some(edge) = &self.edge {
+            edge.validate()?;
+        }
+        if let Some(merge) = &self.merge {
+            merge.validate()?;
+        }
+        if self.edge.is_some() && self.merge.is_some() {
+            return Err(ConfigError::Invalid(
+                "[edge] and [merge] exclude each other: [edge] is for the gateway on a load generator, [merge] for the relay its sketches go to".to_owned(),
+            ));
         }
         self.validate_buffer()
     }
@@ -688,6 +716,15 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Whether the (already parsed) TOML text sets `[buffer] kind`.
+fn sets_buffer_kind(text: &str) -> bool {
+    text.parse::<toml::Table>().is_ok_and(|t| {
+        t.get("buffer")
+            .and_then(toml::Value::as_table)
+            .is_some_and(|b| b.contains_key("kind"))
+    })
 }
 
 /// Every name of a `section` is well-formed and used once.

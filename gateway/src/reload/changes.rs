@@ -10,7 +10,8 @@ pub struct Changes {
     /// `server.accept_unsigned`, `outputs` (and with them where `/query` is proxied).
     pub applied: Vec<String>,
     /// Changed in the file but kept as they run until a restart: `server.http`,
-    /// `server.shutdown_timeout`, `udp`, `buffer`, `dead_letter`, `kv`, `blob`, `log`.
+    /// `server.shutdown_timeout`, `udp`, `buffer`, `dead_letter`, `kv`, `blob`, `log`,
+    /// `edge`, `merge`.
     pub restart_needed: Vec<String>,
 }
 
@@ -37,7 +38,7 @@ impl Changes {
             ),
             ("outputs", differs(&running.outputs, &next.outputs)),
         ];
-        let restart: [(&str, bool); 8] = [
+        let restart: [(&str, bool); 10] = [
             ("server.http", running.server.http != next.server.http),
             (
                 "server.shutdown_timeout",
@@ -52,6 +53,8 @@ impl Changes {
             ("kv", differs(&running.kv, &next.kv)),
             ("blob", differs(&running.blob, &next.blob)),
             ("log", differs(&running.log, &next.log)),
+            ("edge", differs(&running.edge, &next.edge)),
+            ("merge", differs(&running.merge, &next.merge)),
         ];
         for (section, changed) in live {
             if changed {

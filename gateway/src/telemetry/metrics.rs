@@ -100,6 +100,7 @@ pub struct Metrics {
     pub(crate) dead_lettered_points: Family<StageLabels, Counter>,
     pub(crate) plugin_latency: Family<PluginLabels, Histogram>,
     pub(crate) plugin_errors: Family<PluginErrorLabels, Counter>,
+    pub(crate) stage: super::stage::StageMetrics,
 }
 
 impl Default for Metrics {
@@ -266,8 +267,10 @@ impl Metrics {
             "Batches a plugin failed on, by failure kind and the on_error action taken",
             plugin_errors.clone(),
         );
+        let stage = super::stage::StageMetrics::register(&mut registry);
         Self {
             registry,
+            stage,
             requests,
             points_received,
             bytes_received,

@@ -5,6 +5,7 @@
 pub mod events;
 mod logging;
 mod metrics;
+pub mod stage;
 
 pub use logging::init_logging;
 pub(crate) use metrics::{GroupLabels, StreamLabels};

@@ -1,0 +1,349 @@
+//! [`Merger`]: the windows a relay is merging.
+
+use crate::batch::{Batch, Context};
+use crate::config::MergeConfig;
+use crate::quantile::window::nanos;
+use crate::quantile::wire::{WINDOW_TAG, sketches_of, write_summary};
+
+/// What every sketch point holds, found without walking the batch's points.
+const WINDOW_MARKER: &[u8] = b"sluice_window=";
+const _: () = assert!(WINDOW_MARKER.len() == WINDOW_TAG.len() + 1);
+use crate::quantile::{Quantile, SeriesKey, Sketch, Window};
+use sluice_lineproto::{LineWriter, trusted_points};
+use std::collections::HashMap;
+
+/// Quantiles written when neither `[merge] quantiles` nor the sketch points name any
+/// (DESIGN §3).
+const DEFAULT_QUANTILES: [f64; 4] = [0.5, 0.9, 0.95, 0.99];
+
+/// One series in one window.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct EntryKey {
+    context: Context,
+    window: Window,
+    series: SeriesKey,
+}
+
+/// The merged sketches of one series in one window.
+#[derive(Debug)]
+struct Entry {
+    /// One merged sketch per field, in order of first sight.
+    fields: Vec<(String, Sketch)>,
+    /// The quantiles the sketch points asked for.
+    quantiles: Vec<Quantile>,
+    /// When the window closes (wall clock, ns).
+    close_at: i64,
+    /// Once written: when it is forgotten (wall clock, ns).
+    forget_at: Option<i64>,
+    /// Written, and merged into since: to be written again.
+    dirty: bool,
+}
+
+/// One sketch point's part in a merge: where it goes and what it brings.
+struct Target<'a> {
+    context: &'a Context,
+    series: &'a SeriesKey,
+    sketches: &'a [(String, Sketch)],
+    quantiles: &'a [Quantile],
+    /// Wall clock, ns.
+    now: i64,
+}
+
+/// What merging one sketch point into one window came to.
+enum Outcome {
+    /// Into a window not written yet.
+    Merged,
+    /// Into a window already written: it is written again.
+    Corrected,
+    /// The window was forgotten.
+    Late,
+    /// A new entry beyond `max_series`.
+    OverLimit,
+}
+
+/// What [`Merger::ingest`] did with a batch.
+#[derive(Debug, Default)]
+pub struct Merged {
+    /// What goes on to the buffer now: the points that are not sketch points (the batch
+    /// itself when it holds no sketch point).
+    pub passthrough: Option<Batch>,
+    /// Sketch points merged.
+    pub merged: usize,
+    /// Of those, points for a window already written (it is written again).
+    pub corrections: usize,
+    /// Sketch points for a window already forgotten.
+    pub late: usize,
+    /// Sketches that could not be decoded or merged (different accuracy).
+    pub invalid: usize,
+    /// Sketch points beyond `max_series`.
+    pub over_limit: usize,
+}
+
+/// What [`Merger::flush`] wrote.
+#[derive(Debug, Default)]
+pub struct Flushed {
+    /// One batch of merged points per routing context.
+    pub batches: Vec<Batch>,
+    /// Merged points written.
+    pub points: usize,
+}
+
+/// The windows a relay is merging: sketch points go in with [`Merger::ingest`], merged
+/// points come out of [`Merger::flush`]. Times are Unix nanoseconds; the caller passes
+/// the wall clock in.
+#[derive(Debug)]
+pub struct Merger {
+    /// Tags removed before grouping.
+    drop_tags: Vec<String>,
+    /// Configured quantiles; empty: those of the sketch points.
+    quantiles: Vec<Quantile>,
+    /// ns after a window's end (or first sketch) before it is written.
+    lateness: i64,
+    /// ns a written window is kept for corrections.
+    keep: i64,
+    /// Most entries held; of them, windows not yet written are never forgotten early.
+    max_series: usize,
+    /// Entries whose window is not written yet.
+    open: usize,
+    /// Write `F_sketch` too.
+    emit_sketches: bool,
+    /// Longer windows (ns) each sketch is also merged into.
+    rollups: Vec<i64>,
+    /// Everything held.
+    entries: HashMap<EntryKey, Entry>,
+    /// Per window length, the latest end of a window forgotten: sketches for windows
+    /// ending at or before it are late.
+    forgotten_through: HashMap<i64, i64>,
+}
+
+impl Merger {
+    /// A merger holding nothing.
+    pub fn new(config: &MergeConfig) -> Self {
+        Self {
+            drop_tags: config.drop_tags.clone(),
+            quantiles: Quantile::list(&config.quantiles),
+            lateness: nanos(config.lateness),
+            keep: nanos(config.keep),
+            max_series: config.max_series,
+            open: 0,
+            emit_sketches: config.emit_sketches,
+            rollups: config.rollup_lengths().into_iter().map(nanos).collect(),
+            entries: HashMap::new(),
+            forgotten_through: HashMap::new(),
+        }
+    }
+
+    /// How often the owner should call [`Merger::flush`].
+    pub fn tick(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(200)
+    }
+
+    /// (series, window) pairs held.
+    pub fn series(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Merges the sketch points of `batch` at wall-clock time `now`; the other points
+    /// come back in [`Merged::passthrough`], untouched.
+    pub fn ingest(&mut self, batch: &Batch, now: i64) -> Merged {
+        let mut done = Merged::default();
+        if memchr::memmem::find(batch.lines(), WINDOW_MARKER).is_none() {
+            done.passthrough = Some(batch.clone());
+            return done;
+        }
+        let mut passthrough = LineWriter::new();
+        for point in trusted_points(batch.lines()) {
+            let Ok(point) = point else { continue };
+            let Some(found) = sketches_of(&point) else {
+                passthrough.push_point(&point);
+                continue;
+            };
+            let window = Window::containing(point.timestamp(), found.window_len);
+            let mut sketches: Vec<(String, Sketch)> = Vec::with_capacity(found.sketches.len());
+            for (field, text) in &found.sketches {
+                match Sketch::decode(text) {
+                    Ok(sketch) => sketches.push((field.clone(), sketch)),
+                    Err(_) => done.invalid += 1,
+                }
+            }
+            if sketches.is_empty() {
+                continue;
+            }
+            let series = SeriesKey::of(&point, &self.drop_tags);
+            let target = Target {
+                context: batch.context(),
+                series: &series,
+                sketches: &sketches,
+                quantiles: &found.quantiles,
+                now,
+            };
+            match self.merge_into(window, &target, &mut done) {
+                Outcome::Merged => done.merged += 1,
+                Outcome::Corrected => {
+                    done.merged += 1;
+                    done.corrections += 1;
+                }
+                Outcome::Late => {
+                    done.late += 1;
+                    continue;
+                }
+                Outcome::OverLimit => {
+                    done.over_limit += 1;
+                    continue;
+                }
+            }
+            // Roll-ups: the same sketches into the longer windows that hold this one.
+            for i in 0..self.rollups.len() {
+                let len = self.rollups[i];
+                if len > window.len {
+                    let rollup = Window::containing(window.start, len);
+                    if let Outcome::OverLimit = self.merge_into(rollup, &target, &mut done) {
+                        done.over_limit += 1;
+                    }
+                }
+            }
+        }
+        if passthrough.points() > 0 {
+            done.passthrough = Some(Batch::from_lines(
+                batch.context().clone(),
+                passthrough.as_bytes(),
+                passthrough.points(),
+            ));
+        }
+        done
+    }
+
+    /// Merges `target`'s sketches into its series' entry of `window`, opening the entry
+    /// when it is new. Sketches of another accuracy are counted in `done.invalid`.
+    fn merge_into(&mut self, window: Window, target: &Target<'_>, done: &mut Merged) -> Outcome {
+        if self
+            .forgotten_through
+            .get(&window.len)
+            .is_some_and(|&through| window.end() <= through)
+        {
+            return Outcome::Late;
+        }
+        let key = EntryKey {
+            context: target.context.clone(),
+            window,
+            series: target.series.clone(),
+        };
+        let open = self.open;
+        let entry = match self.entries.get_mut(&key) {
+            Some(entry) => entry,
+            // Written windows make room at the next flush (forgotten early); windows
+            // still open never do.
+            None if open >= self.max_series => return Outcome::OverLimit,
+            None => self.entries.entry(key).or_insert_with(|| Entry {
+                fields: Vec::new(),
+                quantiles: Vec::new(),
+                close_at: window.end().max(target.now).saturating_add(self.lateness),
+                forget_at: None,
+                dirty: false,
+            }),
+        };
+        if entry.fields.is_empty() {
+            // New (an entry gets its first sketch here, and never loses it).
+            self.open += 1;
+        }
+        for (field, sketch) in target.sketches {
+            match entry.fields.iter_mut().find(|(name, _)| name == field) {
+                Some((_, held)) => {
+                    if held.merge(sketch).is_err() {
+                        done.invalid += 1;
+                    }
+                }
+                None => entry.fields.push((field.clone(), sketch.clone())),
+            }
+        }
+        for q in target.quantiles {
+            if !entry.quantiles.iter().any(|o| o.name == q.name) {
+                entry.quantiles.push(q.clone());
+            }
+        }
+        if entry.forget_at.is_some() {
+            entry.dirty = true;
+            Outcome::Corrected
+        } else {
+            Outcome::Merged
+        }
+    }
+
+    /// Writes the windows that closed by `now` (and those corrected since they were
+    /// written), and forgets those kept long enough; with `all` (on shutdown), writes
+    /// every window not written yet.
+    pub fn flush(&mut self, now: i64, all: bool) -> Flushed {
+        let mut flushed = Flushed::default();
+        let mut writers: HashMap<Context, LineWriter> = HashMap::new();
+        let defaults = Quantile::list(&DEFAULT_QUANTILES);
+        let mut forget = Vec::new();
+        for (key, entry) in &mut self.entries {
+            let due = match entry.forget_at {
+                None => all || entry.close_at <= now,
+                Some(forget_at) => {
+                    if forget_at <= now && !entry.dirty {
+                        forget.push(key.clone());
+                    }
+                    entry.dirty
+                }
+            };
+            if !due {
+                continue;
+            }
+            let quantiles = if !self.quantiles.is_empty() {
+                &self.quantiles
+            } else if !entry.quantiles.is_empty() {
+                &entry.quantiles
+            } else {
+                &defaults
+            };
+            let out = writers.entry(key.context.clone()).or_default();
+            let fields = entry.fields.iter().map(|(n, s)| (n.as_str(), s));
+            if write_summary(
+                out,
+                &key.series,
+                key.window,
+                fields,
+                quantiles,
+                self.emit_sketches,
+            ) {
+                flushed.points += 1;
+            }
+            entry.dirty = false;
+            if entry.forget_at.is_none() {
+                entry.forget_at = Some(now.saturating_add(self.keep));
+                self.open = self.open.saturating_sub(1);
+            }
+        }
+        // Over max_series: forget the written windows that are due soonest first, so
+        // that kept windows never crowd out open ones.
+        let excess = (self.entries.len() - forget.len()).saturating_sub(self.max_series);
+        if excess > 0 {
+            let mut written: Vec<(i64, &EntryKey)> = self
+                .entries
+                .iter()
+                .filter_map(|(k, e)| e.forget_at.filter(|&at| at > now).map(|at| (at, k)))
+                .collect();
+            written.sort_unstable_by_key(|(at, k)| (*at, k.window.start));
+            forget.extend(written.into_iter().take(excess).map(|(_, k)| k.clone()));
+        }
+        for key in forget {
+            if self.entries.remove(&key).is_some() {
+                let through = self
+                    .forgotten_through
+                    .entry(key.window.len)
+                    .or_insert(i64::MIN);
+                *through = (*through).max(key.window.end());
+            }
+        }
+        flushed.batches = writers
+            .into_iter()
+            .filter(|(_, w)| w.points() > 0)
+            .map(|(context, w)| Batch::from_lines(context, w.as_bytes(), w.points()))
+            .collect();
+        flushed
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,258 @@
+//! The optional stage between the plugin chain and the buffer (DESIGN §1): `ingest →
+//! chain → [aggregate (edge) | merge (relay)] → buffer → forward`. [`Stage`] is what
+//! [`crate::pipeline::Pipeline`] calls per batch; [`run_flusher`] is the timer task the
+//! app owns that writes closed windows to the buffer, and every open one on shutdown.
+//! Neither knows HTTP.
+
+use crate::batch::Batch;
+use crate::config::Config;
+use crate::edge::Aggregator;
+use crate::merge::Merger;
+use crate::pipeline::{AcceptError, Pipeline};
+use crate::quantile::window::now_nanos;
+use crate::telemetry::Metrics;
+use crate::telemetry::stage::{EdgeIngested, MergeIngested, StageFlushed, StageLost};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Summary batches kept for a buffer that is full, at most; beyond, the oldest are lost
+/// (and logged as such).
+const MAX_PENDING: usize = 1024;
+
+/// The stage a config asks for.
+#[derive(Debug)]
+pub enum Stage {
+    /// `[edge]`: windows of points become summaries with sketches.
+    Aggregate(Mutex<Aggregator>),
+    /// `[merge]`: sketch points of many edges become cross-node summaries.
+    Merge(Mutex<Merger>),
+}
+
+impl Stage {
+    /// The stage `config` asks for (`[edge]` or `[merge]`), if any.
+    pub fn from_config(config: &Config) -> Option<Self> {
+        if let Some(edge) = &config.edge {
+            return Some(Self::Aggregate(Mutex::new(Aggregator::new(edge))));
+        }
+        config
+            .merge
+            .as_ref()
+            .map(|merge| Self::Merge(Mutex::new(Merger::new(merge))))
+    }
+
+    /// `edge` or `merge`, for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Aggregate(_) => "edge",
+            Self::Merge(_) => "merge",
+        }
+    }
+
+    /// Takes a batch the chain let through; returns what goes on to the buffer now.
+    pub fn process(&self, batch: Batch, metrics: &Metrics) -> Option<Batch> {
+        let now = now_nanos();
+        match self {
+            Self::Aggregate(agg) => {
+                let mut agg = lock(agg);
+                let max_series = agg.max_series();
+                let done = agg.ingest(&batch, now);
+                drop(agg);
+                EdgeIngested {
+                    aggregated: done.aggregated,
+                    late: done.late,
+                    future: done.future,
+                    over_limit: done.over_limit,
+                    limit_reached: done.limit_reached,
+                    max_series,
+                }
+                .emit(metrics);
+                done.passthrough
+            }
+            Self::Merge(merger) => {
+                let done = lock(merger).ingest(&batch, now);
+                MergeIngested {
+                    merged: done.merged,
+                    corrections: done.corrections,
+                    late: done.late,
+                    invalid: done.invalid,
+                    over_limit: done.over_limit,
+                }
+                .emit(metrics);
+                done.passthrough
+            }
+        }
+    }
+
+    /// The summaries of the windows closed by now (every open window when `all`).
+    pub fn flush(&self, all: bool, metrics: &Metrics) -> Vec<Batch> {
+        let now = now_nanos();
+        let (batches, points, series) = match self {
+            Self::Aggregate(agg) => {
+                let mut agg = lock(agg);
+                let done = agg.flush(now, all);
+                (done.batches, done.points, agg.series())
+            }
+            Self::Merge(merger) => {
+                let mut merger = lock(merger);
+                let done = merger.flush(now, all);
+                (done.batches, done.points, merger.series())
+            }
+        };
+        StageFlushed {
+            stage: self.name(),
+            points,
+            series,
+        }
+        .emit(metrics);
+        batches
+    }
+
+    /// How often to flush.
+    pub fn tick(&self) -> Duration {
+        match self {
+            Self::Aggregate(agg) => lock(agg).tick(),
+            Self::Merge(merger) => lock(merger).tick(),
+        }
+    }
+}
+
+/// The state is plain data, consistent between calls: a panic elsewhere while it was
+/// locked leaves nothing half done that matters, so a poisoned lock is used as it is.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Writes the stage's closed windows to the buffer every tick until `shutdown`, then
+/// every open window. Summaries the buffer refuses as full are kept (up to
+/// [`MAX_PENDING`] batches) and offered again next tick.
+pub async fn run_flusher(pipeline: Arc<Pipeline>, shutdown: CancellationToken) {
+    let Some(stage) = pipeline.stage() else {
+        return;
+    };
+    let mut pending: VecDeque<Batch> = VecDeque::new();
+    let mut ticks = tokio::time::interval(stage.tick());
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let last = tokio::select! {
+            _ = ticks.tick() => false,
+            () = shutdown.cancelled() => true,
+        };
+        pending.extend(stage.flush(last, pipeline.metrics()));
+        while pending.len() > MAX_PENDING {
+            if let Some(lost) = pending.pop_front() {
+                StageLost {
+                    stage: stage.name(),
+                    points: lost.points(),
+                    error: "buffer full for too long",
+                }
+                .emit(pipeline.metrics());
+            }
+        }
+        while let Some(batch) = pending.front() {
+            match pipeline.append_batch(batch).await {
+                Ok(()) => {
+                    pending.pop_front();
+                }
+                Err(AcceptError::Full(_)) if !last => break,
+                Err(e) => {
+                    StageLost {
+                        stage: stage.name(),
+                        points: batch.points(),
+                        error: &e.to_string(),
+                    }
+                    .emit(pipeline.metrics());
+                    pending.pop_front();
+                }
+            }
+        }
+        if last {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{Context, Origin};
+    use crate::buffer::Queue;
+    use crate::chain::{Chain, Resend};
+    use crate::dead_letter::DeadLetters;
+
+    fn pipeline(config: &str, dir: &std::path::Path) -> Arc<Pipeline> {
+        let config = Config::parse(config).unwrap();
+        let queue = Queue::memory(sluice_buffer::MemoryOptions {
+            max_size: 1 << 20,
+            consumers: vec!["out".to_owned()],
+        });
+        Arc::new(
+            Pipeline::new(
+                Chain::empty(),
+                queue,
+                Arc::new(DeadLetters::open(dir).unwrap()),
+                Arc::new(Metrics::new()),
+            )
+            .with_stage(Stage::from_config(&config)),
+        )
+    }
+
+    fn lines(now: i64) -> Batch {
+        let text: String = (1..=10)
+            .map(|v| format!("lat,label=a ms={v} {now}\n"))
+            .collect();
+        Batch::from_lines(Context::from_bucket("lt"), text.as_bytes(), 10)
+    }
+
+    #[tokio::test]
+    async fn an_edge_holds_points_until_its_window_is_written_and_shutdown_writes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pipeline = pipeline("[edge]\nwindow = \"1h\"", dir.path());
+        assert_eq!(pipeline.stage().map(Stage::name), Some("edge"));
+        pipeline
+            .accept(lines(now_nanos()), 0, &Origin::default(), Resend::Possible)
+            .await
+            .unwrap();
+        assert_eq!(
+            pipeline.queue().stats().records,
+            0,
+            "aggregated, not buffered"
+        );
+        let shutdown = CancellationToken::new();
+        let flusher = tokio::spawn(run_flusher(Arc::clone(&pipeline), shutdown.clone()));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(pipeline.queue().stats().records, 0, "the hour is not over");
+        shutdown.cancel();
+        flusher.await.unwrap();
+        assert_eq!(
+            pipeline.queue().stats().records,
+            1,
+            "the open window, written on shutdown"
+        );
+        assert!(
+            pipeline
+                .metrics()
+                .encode()
+                .contains("sluice_stage_points_written_total{stage=\"edge\"} 1")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_relay_passes_plain_batches_straight_to_the_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let pipeline = pipeline("[merge]", dir.path());
+        pipeline
+            .accept(lines(now_nanos()), 0, &Origin::default(), Resend::Possible)
+            .await
+            .unwrap();
+        assert_eq!(pipeline.queue().stats().records, 1);
+    }
+
+    #[test]
+    fn no_section_no_stage() {
+        assert!(Stage::from_config(&Config::parse("").unwrap()).is_none());
+        let both = Config::parse("[edge]\n[merge]\n").unwrap_err();
+        assert!(both.to_string().contains("exclude each other"), "{both}");
+    }
+}
