@@ -81,8 +81,8 @@ run_mode() {
     before=$(sink_count)
     start=$(date +%s.%N)
     report=$("$SLUICE" bench --url "http://127.0.0.1:$port" --nodes "$NODES" --batch "$BATCH" \
-        --duration "$LOAD_SECONDS")
-    acked=$(sed -n 's/.*points_ok=\([0-9]*\).*/\1/p' <<<"$report")
+        --duration "$LOAD_SECONDS" --json 2>/dev/null | tail -n 1)
+    acked=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["acked"])' "$report")
     # Delivered: until the sink has every acknowledged point (or 300 s have passed).
     while true; do
         count=$(($(sink_count) - before))

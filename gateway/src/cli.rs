@@ -40,29 +40,7 @@ pub enum Command {
         command: PluginCommand,
     },
     /// Load generator that behaves like N load-test nodes (loopback targets only).
-    Bench {
-        /// Target base URL (a Sluice or an InfluxDB).
-        #[arg(long, default_value = "http://127.0.0.1:8086")]
-        url: String,
-        /// Database to write to.
-        #[arg(long, default_value = "flood")]
-        db: String,
-        /// Simulated nodes writing concurrently.
-        #[arg(long, default_value_t = 8)]
-        nodes: usize,
-        /// Total points per second to aim for; 0 = as fast as accepted.
-        #[arg(long, default_value_t = 0)]
-        rate: u64,
-        /// Seconds to run.
-        #[arg(long, default_value_t = 10)]
-        duration: u64,
-        /// Points per request.
-        #[arg(long, default_value_t = 5000)]
-        batch: usize,
-        /// Allow a target that is not on loopback.
-        #[arg(long)]
-        allow_remote: bool,
-    },
+    Bench(BenchArgs),
 }
 
 /// `sluice dlq …`.
@@ -136,4 +114,69 @@ pub struct PluginTestArgs {
     /// Longest one run may take.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub timeout: std::time::Duration,
+}
+
+/// `sluice bench`: the load generator's options, or `sluice bench sink`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BenchArgs {
+    /// `sink`: a counting store instead of a load.
+    #[command(subcommand)]
+    pub command: Option<BenchCommand>,
+    /// Target base URL (a Sluice or an InfluxDB).
+    #[arg(long, default_value = "http://127.0.0.1:8086")]
+    pub url: String,
+    /// Database (v1) or bucket (v2) to write to.
+    #[arg(long, default_value = "flood")]
+    pub db: String,
+    /// Simulated nodes writing concurrently (at most 100,000).
+    #[arg(long, default_value_t = 8)]
+    pub nodes: usize,
+    /// Total points per second to aim for; 0 = as fast as accepted.
+    #[arg(long, default_value_t = 0)]
+    pub rate: u64,
+    /// Seconds to run (at most 3600).
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+    /// Points per request.
+    #[arg(long, default_value_t = 5000)]
+    pub batch: usize,
+    /// Distinct transaction labels (series cardinality per node).
+    #[arg(long, default_value_t = 8)]
+    pub labels: usize,
+    /// Bytes of an error trace (string field) on one point in 100; 0 = none.
+    #[arg(long, default_value_t = 0)]
+    pub trace_bytes: usize,
+    /// Write API.
+    #[arg(long, value_enum, default_value = "v1")]
+    pub api: crate::loadgen::Api,
+    /// Gzip the request bodies.
+    #[arg(long)]
+    pub gzip: bool,
+    /// Give each node its own phase (arrivals spread evenly) instead of ticking together.
+    #[arg(long)]
+    pub spread: bool,
+    /// Print one JSON object last (acked, errors, points_per_s, p50_ms, p99_ms, …).
+    #[arg(long)]
+    pub json: bool,
+    /// Allow a target that is not on loopback.
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+/// `sluice bench …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// An InfluxDB-compatible endpoint that counts points and answers 204 (GET /stats).
+    Sink {
+        /// Address to listen on (port 0: any free port, printed at start).
+        #[arg(long, default_value = "127.0.0.1:8087")]
+        listen: std::net::SocketAddr,
+        /// Seconds to run before stopping by itself.
+        #[arg(long, default_value_t = 3600)]
+        duration: u64,
+        /// Allow listening on an address that is not loopback.
+        #[arg(long)]
+        allow_remote: bool,
+    },
 }

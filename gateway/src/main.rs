@@ -5,7 +5,7 @@ mod commands;
 
 use anyhow::Context as _;
 use clap::Parser;
-use sluice::cli::{Cli, Command, DlqCommand, PluginCommand};
+use sluice::cli::{BenchArgs, BenchCommand, Cli, Command, DlqCommand, PluginCommand};
 use sluice::config::Config;
 use std::process::ExitCode;
 
@@ -37,6 +37,9 @@ fn describe(error: &anyhow::Error) -> String {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if matches!(cli.command, Command::Run { .. } | Command::Bench(_)) {
+        raise_open_files_limit();
+    }
     match cli.command {
         Command::Run { config } => {
             let path = config;
@@ -53,38 +56,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             Ok(())
         }
-        Command::Bench {
-            url,
-            db,
-            nodes,
-            rate,
-            duration,
-            batch,
-            allow_remote,
-        } => {
-            let runtime =
-                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            let report = runtime.block_on(sluice::loadgen::run(sluice::loadgen::BenchSpec {
-                url,
-                db,
-                nodes,
-                rate,
-                duration: std::time::Duration::from_secs(duration),
-                batch,
-                allow_remote,
-            }))?;
-            println!(
-                "points_ok={} requests_ok={} requests_failed={} elapsed_s={:.2} points_per_s={:.0} p50_ms={:.1} p99_ms={:.1}",
-                report.points_ok,
-                report.requests_ok,
-                report.requests_failed,
-                report.elapsed.as_secs_f64(),
-                report.points_per_second(),
-                report.p50.as_secs_f64() * 1e3,
-                report.p99.as_secs_f64() * 1e3
-            );
-            Ok(())
-        }
+        Command::Bench(args) => bench(args),
         Command::Check { config } => commands::check::run(&config),
         Command::Dlq { command } => match command {
             DlqCommand::List { config } => commands::dlq::list(&config),
@@ -95,6 +67,56 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             PluginCommand::Build { dir } => commands::plugin_build::run(&dir).map(|_| ()),
             PluginCommand::Test(args) => commands::plugin_test::run(&args),
         },
+    }
+}
+
+/// `sluice bench` and `sluice bench sink`.
+fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    if let Some(BenchCommand::Sink {
+        listen,
+        duration,
+        allow_remote,
+    }) = args.command
+    {
+        return runtime
+            .block_on(sluice::loadgen::sink::serve(
+                listen,
+                std::time::Duration::from_secs(duration),
+                allow_remote,
+            ))
+            .map_err(Into::into);
+    }
+    let report = runtime.block_on(sluice::loadgen::run(sluice::loadgen::BenchSpec {
+        url: args.url,
+        db: args.db,
+        nodes: args.nodes,
+        rate: args.rate,
+        duration: std::time::Duration::from_secs(args.duration),
+        shape: sluice::loadgen::BatchShape {
+            points: args.batch,
+            labels: args.labels,
+            trace_bytes: args.trace_bytes,
+        },
+        api: args.api,
+        gzip: args.gzip,
+        spread: args.spread,
+        progress: true,
+        allow_remote: args.allow_remote,
+    }))?;
+    print!("{}", report.table());
+    if args.json {
+        println!("{}", report.json());
+    }
+    Ok(())
+}
+
+/// Raises the soft limit on open files to the hard limit: a relay (or a bench) with
+/// thousands of concurrent clients needs a descriptor per connection, and the usual soft
+/// limit (1,024) is far below the usual hard one. A failure leaves the limit as it was.
+fn raise_open_files_limit() {
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("warning: cannot raise the open-files limit: {e}");
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod auth;
 mod backpressure;
+mod bench;
 mod blob_s3;
 mod config;
 mod dead_letter;
