@@ -31,15 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# Polls `$@` for up to 20 s until it succeeds.
-wait_for() {
-    for _ in $(seq 200); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-    echo "timed out waiting for: $*" >&2
-    return 1
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 sink_port=$(free_port)
 python3 bench/count-sink.py "$sink_port" &
@@ -82,7 +75,7 @@ run_mode() {
     start=$(date +%s.%N)
     report=$("$SLUICE" bench --url "http://127.0.0.1:$port" --nodes "$NODES" --batch "$BATCH" \
         --duration "$LOAD_SECONDS" --json 2>/dev/null | tail -n 1)
-    acked=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["acked"])' "$report")
+    acked=$(json_field acked "$report")
     # Delivered: until the sink has every acknowledged point (or 300 s have passed).
     while true; do
         count=$(($(sink_count) - before))
