@@ -2,7 +2,8 @@
 //! group. It hands out, in this order of preference: its own pending entries (what it held
 //! when the process last stopped), entries other consumers left idle for `claim_idle`
 //! (`XAUTOCLAIM`, every `claim_idle / 2`), then new ones (`XREADGROUP … >`, blocking for
-//! up to a second on a connection of its own).
+//! up to 250 ms on a connection of its own). Every 100 ms it also takes over, at once,
+//! the entries of consumers that are gone (see `rescue`).
 //!
 //! Cancel-safe: the read in progress lives in the consumer, not in the `next` future, so
 //! a cancelled `next` loses nothing: the next call picks the same read up (entries Redis
@@ -24,13 +25,14 @@ use super::{Inner, lock};
 use crate::position::IdRepr;
 use crate::{Entry, EntryId, Error};
 
-/// How long one `XREADGROUP` blocks waiting for new entries.
-const BLOCK: Duration = Duration::from_secs(1);
+/// How long one `XREADGROUP` blocks waiting for new entries (short: between reads the
+/// consumer looks for entries of gateways that died).
+const BLOCK: Duration = Duration::from_millis(250);
 /// How often a reader looks for consumers that are gone (no connection) but hold entries.
-const RESCUE_PERIOD: Duration = Duration::from_millis(250);
-/// An entry is taken over from a gone consumer only once it has been idle this long, so
-/// two gateways rescuing at once do not take it from each other.
-const RESCUE_MIN_IDLE: Duration = Duration::from_millis(200);
+const RESCUE_PERIOD: Duration = Duration::from_millis(100);
+/// An entry is taken over from a gone consumer only once it has been idle this long (its
+/// consumer is gone, so at once; two gateways rescuing together at worst both deliver it).
+const RESCUE_MIN_IDLE: Duration = Duration::ZERO;
 /// First guess of an entry's size, for how many to read at once.
 const FIRST_ENTRY_GUESS: usize = 64 * 1024;
 
@@ -360,7 +362,7 @@ impl Reader {
                     .arg(key)
                     .arg(&self.group)
                     .arg(me)
-                    .arg(u64::try_from(RESCUE_MIN_IDLE.as_millis()).unwrap_or(200))
+                    .arg(u64::try_from(RESCUE_MIN_IDLE.as_millis()).unwrap_or(0))
                     .arg(&ids)
                     .query_async(&mut conn)
                     .await
@@ -439,7 +441,7 @@ impl Reader {
             .arg("COUNT")
             .arg(count)
             .arg("BLOCK")
-            .arg(u64::try_from(BLOCK.as_millis()).unwrap_or(1000))
+            .arg(u64::try_from(BLOCK.as_millis()).unwrap_or(250))
             .arg("STREAMS")
             .arg(&inner.keys);
         for _ in &inner.keys {
