@@ -246,3 +246,27 @@ fn an_entry_handed_out_too_often_is_dead_lettered() {
     assert!(drained.is_some(), "{:?}", pending(&redis, "poison"));
     assert_eq!(influx.count("r", "poison", "count"), 0);
 }
+
+#[test]
+fn wait_replicas_that_never_come_answer_503_not_204() {
+    let redis = TestRedis::start();
+    // No replica exists: WAIT 1 returns 0 after its timeout, so no write may get a 204.
+    let sluice = TestSluice::with_config(
+        relay(
+            &redis,
+            "replicated",
+            "wait_replicas = 1\ntimeout = \"300ms\"\n",
+            &sluice_e2e::dead_url(),
+        )
+        .toml(),
+    )
+    .spawn();
+    let response = sluice.write("r", &to_lines(&flood_points(10, T0, "replicated")));
+    assert_eq!(response.status, 503, "{}", response.describe());
+    assert!(
+        response.body.contains("0 of 1 replicas"),
+        "{}",
+        response.describe()
+    );
+    assert!(response.header("retry-after").is_some());
+}

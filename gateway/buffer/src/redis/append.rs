@@ -66,7 +66,11 @@ impl Inner {
             }
         }
         if self.opts.wait_replicas > 0 {
-            let timeout_ms = u64::try_from(self.opts.timeout.as_millis()).unwrap_or(u64::MAX);
+            // Half the command timeout: WAIT must answer (with its count) before the
+            // connection's own response timeout gives up on it.
+            let timeout_ms = u64::try_from(self.opts.timeout.as_millis() / 2)
+                .unwrap_or(u64::MAX)
+                .max(1);
             let acked: i64 = redis::cmd("WAIT")
                 .arg(self.opts.wait_replicas)
                 .arg(timeout_ms)

@@ -65,7 +65,8 @@ pub struct RedisOptions {
     pub max_len: u64,
     /// Streams the records are spread over, by the key each append gives.
     pub shards: usize,
-    /// Replicas that must have the entry (`WAIT`) before an append succeeds; 0: none.
+    /// Replicas that must have the entry (`WAIT`, for at most half of `timeout`) before an
+    /// append succeeds; 0: none.
     pub wait_replicas: u32,
     /// Longest one Redis command may take (connect included); blocking reads get this
     /// on top of their block time.
