@@ -146,6 +146,10 @@ pub async fn run(spec: BenchSpec) -> Result<BenchReport, BenchError> {
     } else {
         Duration::from_secs(1)
     };
+    // One tally for all nodes (a histogram is ~170 KB: not one per node of 10,000).
+    let tally =
+        Tally::new().map_err(|e| BenchError::OutOfBounds(format!("latency histogram: {e}")))?;
+    let tally = Arc::new(std::sync::Mutex::new(tally));
     let live = Arc::new(Live::default());
     let started = Instant::now();
     let deadline = started + spec.duration;
@@ -168,22 +172,20 @@ pub async fn run(spec: BenchSpec) -> Result<BenchReport, BenchError> {
             first: first_tick(node, nodes, interval, spec.spread, started),
             deadline,
             live: Arc::clone(&live),
+            tally: Arc::clone(&tally),
         };
         tasks.spawn(node_spec.run());
     }
-    let mut tally = Tally::default();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(node) = joined {
-            tally.merge(&node);
-        }
-    }
+    while tasks.join_next().await.is_some() {}
     if let Some(progress) = progress {
         progress.abort();
     }
-    Ok(BenchReport {
-        tally,
-        elapsed: started.elapsed(),
-    })
+    let elapsed = started.elapsed();
+    let tally = tally
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    Ok(BenchReport { tally, elapsed })
 }
 
 /// When node `node` of `nodes` sends its first batch: at the next wall-clock multiple of
@@ -227,11 +229,12 @@ struct NodeSpec {
     first: Instant,
     deadline: Instant,
     live: Arc<Live>,
+    /// Where every node counts.
+    tally: Arc<std::sync::Mutex<Tally>>,
 }
 
 impl NodeSpec {
-    async fn run(self) -> Tally {
-        let mut tally = Tally::default();
+    async fn run(self) {
         let mut due = self.first;
         let mut seq: u64 = 0;
         loop {
@@ -256,7 +259,10 @@ impl NodeSpec {
             };
             let sent = Instant::now();
             let status = request.send().await.ok().map(|r| r.status().as_u16());
-            tally.record(status, self.shape.points, sent.elapsed());
+            self.tally
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .record(status, self.shape.points, sent.elapsed());
             if status.is_some_and(|s| (200..300).contains(&s)) {
                 self.live
                     .points
@@ -268,7 +274,6 @@ impl NodeSpec {
                 due += self.interval;
             }
         }
-        tally
     }
 }
 
