@@ -62,6 +62,17 @@ impl State {
             .position(|slot| !slot.removed && slot.name == name)
     }
 
+    /// The index of consumer `name`, which must exist and have no live `MemoryConsumer`.
+    fn idle_slot(&self, name: &str) -> Result<usize, Error> {
+        let index = self.index_of(name).ok_or_else(|| self.unknown(name))?;
+        if self.consumers[index].live {
+            return Err(Error::ConsumerBusy {
+                name: truncated(name),
+            });
+        }
+        Ok(index)
+    }
+
     fn unknown(&self, name: &str) -> Error {
         let names: Vec<&str> = self
             .consumers
@@ -189,13 +200,8 @@ impl MemoryQueue {
 
     pub(crate) fn consumer(&self, name: &str) -> Result<MemoryConsumer, Error> {
         let mut state = self.lock();
-        let index = state.index_of(name).ok_or_else(|| state.unknown(name))?;
+        let index = state.idle_slot(name)?;
         let slot = &mut state.consumers[index];
-        if slot.live {
-            return Err(Error::ConsumerBusy {
-                name: truncated(name),
-            });
-        }
         slot.live = true;
         let read = slot.acked;
         drop(state);
@@ -226,14 +232,8 @@ impl MemoryQueue {
     /// See `Queue::remove_consumer`.
     pub(crate) fn remove_consumer(&self, name: &str) -> Result<(), Error> {
         let mut state = self.lock();
-        let index = state.index_of(name).ok_or_else(|| state.unknown(name))?;
-        let slot = &mut state.consumers[index];
-        if slot.live {
-            return Err(Error::ConsumerBusy {
-                name: truncated(name),
-            });
-        }
-        slot.removed = true;
+        let index = state.idle_slot(name)?;
+        state.consumers[index].removed = true;
         state.drop_acknowledged();
         Ok(())
     }

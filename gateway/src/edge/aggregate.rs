@@ -3,7 +3,7 @@
 use crate::batch::{Batch, Context};
 use crate::config::EdgeConfig;
 use crate::quantile::window::nanos;
-use crate::quantile::wire::{WINDOW_TAG, write_summary};
+use crate::quantile::wire::{WINDOW_TAG, into_batches, write_summary};
 use crate::quantile::{Quantile, SeriesKey, Sketch, Window};
 use sluice_lineproto::{FieldValue, LineWriter, trusted_points};
 use std::collections::{BTreeMap, HashMap};
@@ -212,11 +212,7 @@ impl Aggregator {
                 }
             }
         }
-        flushed.batches = writers
-            .into_iter()
-            .filter(|(_, w)| w.points() > 0)
-            .map(|(context, w)| Batch::from_lines(context, w.as_bytes(), w.points()))
-            .collect();
+        flushed.batches = into_batches(writers);
         flushed
     }
 }

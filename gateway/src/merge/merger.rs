@@ -3,7 +3,7 @@
 use crate::batch::{Batch, Context};
 use crate::config::MergeConfig;
 use crate::quantile::window::nanos;
-use crate::quantile::wire::{WINDOW_TAG, sketches_of, write_summary};
+use crate::quantile::wire::{WINDOW_TAG, into_batches, sketches_of, write_summary};
 
 /// What every sketch point holds, found without walking the batch's points.
 const WINDOW_MARKER: &[u8] = b"sluice_window=";
@@ -336,11 +336,7 @@ impl Merger {
                 *through = (*through).max(key.window.end());
             }
         }
-        flushed.batches = writers
-            .into_iter()
-            .filter(|(_, w)| w.points() > 0)
-            .map(|(context, w)| Batch::from_lines(context, w.as_bytes(), w.points()))
-            .collect();
+        flushed.batches = into_batches(writers);
         flushed
     }
 }

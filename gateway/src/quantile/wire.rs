@@ -227,6 +227,17 @@ pub fn sketches_of<'a>(point: &Point<'a>) -> Option<SketchPoint<'a>> {
     })
 }
 
+/// The summaries written per destination as one batch each, empty writers left out.
+pub fn into_batches(
+    writers: std::collections::HashMap<crate::batch::Context, LineWriter>,
+) -> Vec<crate::batch::Batch> {
+    writers
+        .into_iter()
+        .filter(|(_, w)| w.points() > 0)
+        .map(|(context, w)| crate::batch::Batch::from_lines(context, w.as_bytes(), w.points()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

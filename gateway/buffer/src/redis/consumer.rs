@@ -249,25 +249,18 @@ impl Reader {
                 continue;
             };
             let key = &inner.keys[shard];
-            let reply: redis::RedisResult<Value> = redis::cmd("XREADGROUP")
-                .arg("GROUP")
+            let mut cmd = redis::cmd("XREADGROUP");
+            cmd.arg("GROUP")
                 .arg(&self.group)
                 .arg(&inner.opts.consumer)
                 .arg("COUNT")
                 .arg(count)
                 .arg("STREAMS")
                 .arg(key)
-                .arg(after.to_string())
-                .query_async(&mut conn)
-                .await;
-            let reply = match reply {
-                Ok(reply) => reply,
-                Err(e) if e.code() == Some("NOGROUP") => {
-                    self.recreate_group(key).await?;
-                    self.draining[shard] = None;
-                    continue;
-                }
-                Err(e) => return Err(inner.link.failed(&e)),
+                .arg(after.to_string());
+            let Some(reply) = self.in_group(&mut conn, key, &cmd).await? else {
+                self.draining[shard] = None;
+                continue;
             };
             let raw: Vec<RawEntry> = reply::streams(&reply)
                 .into_iter()
@@ -389,23 +382,16 @@ impl Reader {
         let mut out = Vec::new();
         for shard in 0..inner.keys.len() {
             let key = &inner.keys[shard];
-            let reply: redis::RedisResult<Value> = redis::cmd("XAUTOCLAIM")
-                .arg(key)
+            let mut cmd = redis::cmd("XAUTOCLAIM");
+            cmd.arg(key)
                 .arg(&self.group)
                 .arg(&inner.opts.consumer)
                 .arg(idle_ms)
                 .arg(self.claim_cursor[shard].to_string())
                 .arg("COUNT")
-                .arg(count)
-                .query_async(&mut conn)
-                .await;
-            let reply = match reply {
-                Ok(reply) => reply,
-                Err(e) if e.code() == Some("NOGROUP") => {
-                    self.recreate_group(key).await?;
-                    continue;
-                }
-                Err(e) => return Err(inner.link.failed(&e)),
+                .arg(count);
+            let Some(reply) = self.in_group(&mut conn, key, &cmd).await? else {
+                continue;
             };
             let Some((cursor, claimed, deleted)) = reply::autoclaim(&reply) else {
                 continue;
@@ -518,6 +504,24 @@ impl Reader {
                 to_entry(shard, e, count)
             })
             .collect())
+    }
+
+    /// Runs `cmd`, a command on this consumer's group on `key`; `Ok(None)` when the group
+    /// was missing (`NOGROUP`: it is re-created at `0`).
+    async fn in_group(
+        &self,
+        conn: &mut MultiplexedConnection,
+        key: &str,
+        cmd: &redis::Cmd,
+    ) -> Result<Option<Value>, Error> {
+        match cmd.query_async(conn).await {
+            Ok(reply) => Ok(Some(reply)),
+            Err(e) if e.code() == Some("NOGROUP") => {
+                self.recreate_group(key).await?;
+                Ok(None)
+            }
+            Err(e) => Err(self.inner.link.failed(&e)),
+        }
     }
 
     /// Re-creates this consumer's group on `key` at `0` after `NOGROUP` (the stream or the
