@@ -354,9 +354,18 @@ pub struct OutputConfig {
     /// Longest retry delay.
     #[serde(default = "default_retry_max", with = "humantime_serde")]
     pub retry_max: Duration,
-    /// Compress request bodies with gzip.
-    #[serde(default = "default_true")]
-    pub gzip: bool,
+    /// How request bodies are compressed: `"gzip"` (the default, as Telegraf sends) or
+    /// `"none"` (a store on the same host or a fast link: compressing only costs CPU).
+    #[serde(default)]
+    pub compression: Option<Compression>,
+    /// gzip level, 1 (fastest, the default) to 9 (smallest); 0 stores without
+    /// compressing (gzip framing only).
+    #[serde(default = "default_compression_level")]
+    pub compression_level: u32,
+    /// Older spelling of `compression`: `gzip = false` is `compression = "none"`. Only
+    /// one of the two may be given.
+    #[serde(default)]
+    pub gzip: Option<bool>,
     /// v1: when the store answers `404 database not found`, create the database
     /// (`CREATE DATABASE` on `/query`) and send again, as Telegraf does with
     /// `skip_database_creation = false`. Off, such a batch is dead-lettered.
@@ -375,6 +384,33 @@ pub struct OutputConfig {
     pub max_batch_age: Duration,
 }
 
+/// How an output compresses request bodies (`compression`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// gzip (`Content-Encoding: gzip`) at `compression_level`.
+    #[default]
+    Gzip,
+    /// Bodies sent as they are.
+    None,
+}
+
+impl OutputConfig {
+    /// The gzip level to compress bodies with, or `None` to send them uncompressed
+    /// (`compression`, or the older `gzip = false`).
+    pub fn gzip_level(&self) -> Option<u32> {
+        let gzip = match (self.compression, self.gzip) {
+            (Some(compression), _) => compression == Compression::Gzip,
+            (None, Some(gzip)) => gzip,
+            (None, None) => true,
+        };
+        gzip.then_some(self.compression_level)
+    }
+}
+
+fn default_compression_level() -> u32 {
+    1
+}
 fn default_api() -> Api {
     Api::V1
 }
@@ -507,6 +543,18 @@ impl Config {
             if output.concurrency == 0 || output.concurrency > 64 {
                 return Err(ConfigError::Invalid(format!(
                     "outputs.{}: concurrency must be between 1 and 64",
+                    output.name
+                )));
+            }
+            if output.compression_level > 9 {
+                return Err(ConfigError::Invalid(format!(
+                    "outputs.{}: compression_level must be between 0 and 9",
+                    output.name
+                )));
+            }
+            if output.gzip.is_some() && output.compression.is_some() {
+                return Err(ConfigError::Invalid(format!(
+                    "outputs.{}: give `compression` or the older `gzip`, not both",
                     output.name
                 )));
             }

@@ -62,6 +62,33 @@ fn duplicate_output_names_rejected() {
 }
 
 #[test]
+fn output_compression_gzip_by_default_none_or_a_level() {
+    let level = |extra: &str| {
+        Config::parse(&format!(
+            "[[outputs]]\nname=\"a\"\nurl=\"http://x\"\n{extra}"
+        ))
+        .map(|c| c.outputs[0].gzip_level())
+        .map_err(|e| e.to_string())
+    };
+    assert_eq!(level(""), Ok(Some(1)));
+    assert_eq!(level("compression = \"none\""), Ok(None));
+    assert_eq!(
+        level("compression = \"gzip\"\ncompression_level = 6"),
+        Ok(Some(6))
+    );
+    assert_eq!(level("compression_level = 0"), Ok(Some(0)));
+    // The older spelling still works.
+    assert_eq!(level("gzip = false"), Ok(None));
+    assert_eq!(level("gzip = true"), Ok(Some(1)));
+    let err = level("compression_level = 10").unwrap_err();
+    assert!(err.contains("between 0 and 9"), "{err}");
+    let err = level("compression = \"gzip\"\ngzip = false").unwrap_err();
+    assert!(err.contains("not both"), "{err}");
+    let err = level("compression = \"zstd\"").unwrap_err();
+    assert!(err.contains("zstd"), "{err}");
+}
+
+#[test]
 fn env_var_in_token() {
     let path = std::env::var("PATH").unwrap();
     let c = Config::parse("[server]\ntokens = [\"${PATH}\"]\n").unwrap();

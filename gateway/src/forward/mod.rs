@@ -6,6 +6,7 @@
 
 mod client;
 mod coalesce;
+mod compress;
 mod health;
 mod output;
 mod outputs;

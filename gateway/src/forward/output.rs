@@ -21,6 +21,7 @@
 
 use super::client::{SendError, Sender};
 use super::coalesce::{Request, coalesce};
+use super::compress::gzip_parts_blocking;
 use super::health::OutputHealth;
 use super::piece::Piece;
 use super::refusal::Refusal;
@@ -34,12 +35,10 @@ use crate::telemetry::Metrics;
 use crate::telemetry::events::{
     DatabaseCreated, DeadLettered, OutputDelivered, OutputRecovered, OutputRetrying,
 };
-use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 use std::collections::VecDeque;
 use std::future::Future;
-use std::io::Write;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -363,14 +362,13 @@ impl Delivery {
     async fn send(&self, piece: &Piece, attempts: &mut Attempts, others: bool) -> Sent {
         let config = &self.config;
         let name = config.name.as_str();
-        let raw = piece.body();
-        let (body, gzipped) = if config.gzip {
-            match gzip(&raw) {
-                Ok(b) => (b, true),
-                Err(_) => (raw.clone(), false),
-            }
-        } else {
-            (raw, false)
+        let compressed = match config.gzip_level() {
+            Some(level) => gzip_parts_blocking(piece.parts.clone(), level).await.ok(),
+            None => None,
+        };
+        let (body, gzipped) = match compressed {
+            Some(body) => (body, true),
+            None => (piece.body(), false),
         };
         let mut suspect = SuspectMark {
             delivery: self,
@@ -632,13 +630,4 @@ async fn sleep_or_shutdown(delay: Duration, shutdown: &CancellationToken) -> boo
         () = shutdown.cancelled() => true,
         () = tokio::time::sleep(delay) => false,
     }
-}
-
-fn gzip(data: &[u8]) -> std::io::Result<Bytes> {
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(data.len() / 4),
-        flate2::Compression::fast(),
-    );
-    encoder.write_all(data)?;
-    encoder.finish().map(Bytes::from)
 }

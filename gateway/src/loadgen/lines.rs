@@ -37,12 +37,20 @@ impl BatchShape {
     }
 }
 
+/// The first timestamp of a node's first batch (2023-11-14T22:13:20Z, in nanoseconds):
+/// every timestamp a node writes has 19 digits, so a batch is its template with the
+/// digits rewritten.
+const BASE_NS: u64 = 1_700_000_000_000_000_000;
+
+/// Digits in every timestamp (`BASE_NS` and up, below 10^19).
+const TIMESTAMP_DIGITS: usize = 19;
+
 /// A batch for `node`, the `seq`-th it sends. Timestamps are unique per node and batch,
 /// so no point overwrites another in the store.
 pub fn flood_batch(node: usize, seq: u64, shape: &BatchShape) -> String {
     let points = shape.points;
     let mut out = String::with_capacity(points * 140 + shape.trace_bytes * points.div_ceil(100));
-    let base: u64 = 1_700_000_000_000_000_000 + seq * points as u64 * 1_000;
+    let base: u64 = timestamp(node, seq, 0, points);
     let labels = shape.labels.max(1);
     for i in 0..points {
         let n = i % labels;
@@ -66,9 +74,76 @@ pub fn flood_batch(node: usize, seq: u64, shape: &BatchShape) -> String {
             }
             out.push('"');
         }
-        let _infallible = writeln!(out, " {}", base + i as u64 * 1_000 + node as u64);
+        let _infallible = writeln!(out, " {}", base + i as u64 * 1_000);
     }
     out
+}
+
+/// The timestamp of point `i` of the `seq`-th batch of `node` (batches of `points`):
+/// 1 µs apart within a node, the node number in the nanoseconds.
+fn timestamp(node: usize, seq: u64, i: usize, points: usize) -> u64 {
+    BASE_NS
+        .saturating_add(seq.saturating_mul(points as u64 * 1_000))
+        .saturating_add(i as u64 * 1_000 + node as u64)
+}
+
+/// One node's batches, rendered once: each batch is a copy of the first with its
+/// timestamps' digits rewritten, so generating load costs a copy per batch rather than
+/// formatting every point (the load generator shares the cores with what it measures).
+/// Without a template (see [`NodeBatches::new`]) every batch is formatted.
+#[derive(Debug, Clone)]
+pub struct NodeBatches {
+    node: usize,
+    shape: BatchShape,
+    /// The node's first batch (`seq` 0) and where each point's timestamp starts in it.
+    template: Option<(Vec<u8>, Vec<usize>)>,
+}
+
+impl NodeBatches {
+    /// The batches `node` sends, shaped by `shape`; `render` keeps a template (about
+    /// 100 bytes per point plus the traces, for the whole run), else each batch is
+    /// formatted when it is sent.
+    pub fn new(node: usize, shape: &BatchShape, render: bool) -> Self {
+        let template = render.then(|| {
+            let template = flood_batch(node, 0, shape).into_bytes();
+            // Each line ends with ` <19 digits>\n` (a trace holds no line feed).
+            let stamps = template
+                .iter()
+                .enumerate()
+                .filter(|&(_, &c)| c == b'\n')
+                .map(|(end, _)| end - TIMESTAMP_DIGITS)
+                .collect();
+            (template, stamps)
+        });
+        Self {
+            node,
+            shape: *shape,
+            template,
+        }
+    }
+
+    /// The `seq`-th batch: the same bytes as [`flood_batch`]`(node, seq, shape)`.
+    pub fn batch(&self, seq: u64) -> Vec<u8> {
+        let Some((template, stamps)) = &self.template else {
+            return flood_batch(self.node, seq, &self.shape).into_bytes();
+        };
+        let mut out = template.clone();
+        for (i, &at) in stamps.iter().enumerate() {
+            let ts = timestamp(self.node, seq, i, self.shape.points);
+            if let Some(digits) = out.get_mut(at..at + TIMESTAMP_DIGITS) {
+                write_digits(digits, ts);
+            }
+        }
+        out
+    }
+}
+
+/// Writes `n` into `digits` in decimal, right-aligned, zero-padded.
+fn write_digits(digits: &mut [u8], mut n: u64) {
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
 }
 
 #[cfg(test)]
@@ -101,6 +176,31 @@ mod tests {
             &mut out,
         );
         assert_eq!(summary.points, 100, "{:?}", summary.first_error);
+    }
+
+    #[test]
+    fn rendered_batches_are_the_formatted_ones() {
+        let shapes = [
+            BatchShape::new(50),
+            BatchShape {
+                points: 300,
+                labels: 20,
+                trace_bytes: 2000,
+            },
+        ];
+        for shape in shapes {
+            for node in [0, 7, 99_999] {
+                for render in [true, false] {
+                    let batches = NodeBatches::new(node, &shape, render);
+                    for seq in [0, 1, 2, 1_000_000] {
+                        assert_eq!(
+                            batches.batch(seq),
+                            flood_batch(node, seq, &shape).into_bytes()
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod lines;
 mod report;
 pub mod sink;
 
-pub use lines::{BatchShape, flood_batch};
+pub use lines::{BatchShape, NodeBatches, flood_batch};
 pub use report::{BenchReport, Tally};
 
 use std::io::Write as _;
@@ -25,6 +25,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub const MAX_DURATION: Duration = Duration::from_secs(3600);
 /// Most nodes accepted.
 pub const MAX_NODES: usize = 100_000;
+
+/// At most this many bytes of rendered batch templates (see [`NodeBatches`]) for all
+/// nodes together; beyond it, nodes format each batch as they send it.
+const MAX_TEMPLATES_BYTES: usize = 1 << 30;
 
 /// The write API the nodes use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -150,6 +154,17 @@ pub async fn run(spec: BenchSpec) -> Result<BenchReport, BenchError> {
     let tally =
         Tally::new().map_err(|e| BenchError::OutOfBounds(format!("latency histogram: {e}")))?;
     let tally = Arc::new(std::sync::Mutex::new(tally));
+    let shape = BatchShape {
+        points: batch,
+        ..spec.shape
+    };
+    // Every node's template, rendered before the clock starts, unless they would take
+    // more than `MAX_TEMPLATES_BYTES` together.
+    let per_node = batch * 160 + shape.trace_bytes * batch.div_ceil(100);
+    let render = per_node.saturating_mul(nodes) <= MAX_TEMPLATES_BYTES;
+    let batches: Vec<NodeBatches> = (0..nodes)
+        .map(|node| NodeBatches::new(node, &shape, render))
+        .collect();
     let live = Arc::new(Live::default());
     let started = Instant::now();
     let deadline = started + spec.duration;
@@ -157,15 +172,12 @@ pub async fn run(spec: BenchSpec) -> Result<BenchReport, BenchError> {
         .progress
         .then(|| tokio::spawn(print_progress(Arc::clone(&live), started, deadline)));
     let mut tasks = tokio::task::JoinSet::new();
-    for node in 0..nodes {
+    for (node, batches) in batches.into_iter().enumerate() {
         let node_spec = NodeSpec {
             client: client.clone(),
             url: write.clone(),
-            node,
-            shape: BatchShape {
-                points: batch,
-                ..spec.shape
-            },
+            batches,
+            points: batch,
             gzip: spec.gzip,
             paced: spec.rate > 0,
             interval,
@@ -221,8 +233,10 @@ struct Live {
 struct NodeSpec {
     client: reqwest::Client,
     url: reqwest::Url,
-    node: usize,
-    shape: BatchShape,
+    /// The node's batches.
+    batches: NodeBatches,
+    /// Points per batch.
+    points: usize,
     gzip: bool,
     paced: bool,
     interval: Duration,
@@ -247,13 +261,13 @@ impl NodeSpec {
             if Instant::now() >= self.deadline {
                 break;
             }
-            let lines = flood_batch(self.node, seq, &self.shape);
+            let lines = self.batches.batch(seq);
             seq += 1;
             let mut request = self.client.post(self.url.clone());
             request = if self.gzip {
                 request
                     .header("Content-Encoding", "gzip")
-                    .body(gzip(lines.as_bytes()))
+                    .body(gzip(&lines))
             } else {
                 request.body(lines)
             };
@@ -262,11 +276,11 @@ impl NodeSpec {
             self.tally
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .record(status, self.shape.points, sent.elapsed());
+                .record(status, self.points, sent.elapsed());
             if status.is_some_and(|s| (200..300).contains(&s)) {
                 self.live
                     .points
-                    .fetch_add(self.shape.points as u64, Ordering::Relaxed);
+                    .fetch_add(self.points as u64, Ordering::Relaxed);
             } else {
                 self.live.errors.fetch_add(1, Ordering::Relaxed);
             }
