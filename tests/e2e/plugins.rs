@@ -216,6 +216,11 @@ fn on_error_pass_skips_the_plugin_and_drop_discards_the_batch() {
     let evil = plugin_wasm("evil");
     let config = SluiceConfig::new()
         .plugin(
+            "garble-pass",
+            &evil,
+            "config = { mode = \"invalid-output\", trigger = \"garbled\" }\non_error = \"pass\"\n",
+        )
+        .plugin(
             "panic-pass",
             &evil,
             "config = { mode = \"panic\", trigger = \"passed\" }\non_error = \"pass\"\n",
@@ -232,15 +237,21 @@ fn on_error_pass_skips_the_plugin_and_drop_discards_the_batch() {
     let passed = flood_points(200, T0, "passed");
     let dropped = flood_points(300, T0, "dropped");
     let after = flood_points(10, T0, "after");
-    for batch in [&passed, &dropped, &after] {
+    // Only the chain's last output is checked; when it is bad, the plugin that first
+    // wrote bad lines is found and skipped, and the plugins after it run again.
+    let garbled = flood_points(100, T0, "garbled");
+    for batch in [&passed, &dropped, &after, &garbled] {
         let response = sluice.write("e", &to_lines(batch));
         assert_eq!(response.status, 204, "{}", response.describe());
     }
     // The failed plugin was skipped; the rest of the chain still ran.
     influx.expect_points("e", "passed", &without_node(&passed));
     influx.expect_points("e", "after", &without_node(&after));
+    influx.expect_points("e", "garbled", &without_node(&garbled));
     assert_eq!(influx.count("e", "dropped", "count"), 0);
     let metrics = sluice.metrics();
+    let blamed = "sluice_plugin_errors_total{plugin=\"garble-pass\",kind=\"invalid_output\",action=\"pass\"} 1";
+    assert!(metrics.contains(blamed), "no {blamed} in\n{metrics}");
     assert_eq!(
         sluice_e2e::metric_sum(
             &metrics,

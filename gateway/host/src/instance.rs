@@ -14,7 +14,7 @@ use crate::caps::log::forward_output;
 use crate::context::Context;
 use crate::error::{HostError, truncate_head, truncate_tail};
 use crate::limits::LimitExceeded;
-use crate::output::check_canonical;
+use crate::output::check_output;
 use crate::plugin::{Inner, Plugin};
 use crate::state::State;
 use crate::stdio::CapturedOutput;
@@ -172,6 +172,20 @@ impl PluginInstance {
     /// # Ok(()) }
     /// ```
     pub fn process(&mut self, ctx: &Context, batch: &[u8]) -> Result<Vec<u8>, HostError> {
+        let output = self.process_unchecked(ctx, batch)?;
+        match check_output(&output) {
+            Ok(_) => Ok(output),
+            Err(reason) => Err(self.plugin.invalid_output(reason)),
+        }
+    }
+
+    /// [`PluginInstance::process`] without the output check: for a chain that checks
+    /// only its last plugin's output with [`check_output`] (and, when that fails, each
+    /// plugin's, to name the culprit with [`Plugin::invalid_output`]). What it
+    /// returns must not leave the chain unchecked.
+    ///
+    /// Errors: as [`PluginInstance::process`], except [`HostError::InvalidOutput`].
+    pub fn process_unchecked(&mut self, ctx: &Context, batch: &[u8]) -> Result<Vec<u8>, HostError> {
         let inner = &self.plugin.inner;
         let live = match &mut self.live {
             Some(live) => live,
@@ -184,31 +198,24 @@ impl PluginInstance {
         if result.is_ok() {
             inner.restarts.success();
         }
-        let output = match result {
-            Ok(Ok(output)) => output,
+        match result {
+            Ok(Ok(output)) => Ok(output),
             Ok(Err(error)) => {
                 let (message, retryable) = match error {
                     PluginError::Rejected(m) => (m, false),
                     PluginError::Unavailable(m) => (m, true),
                 };
-                return Err(HostError::PluginError {
+                Err(HostError::PluginError {
                     plugin: inner.spec.name.clone(),
                     message: truncate_head(&message),
                     retryable,
-                });
+                })
             }
             Err(fault) => {
                 self.live = None;
                 inner.restarts.fault(&fault);
-                return Err(fault);
+                Err(fault)
             }
-        };
-        match check_canonical(&output) {
-            Ok(()) => Ok(output),
-            Err(reason) => Err(HostError::InvalidOutput {
-                plugin: inner.spec.name.clone(),
-                reason,
-            }),
         }
     }
 }

@@ -50,5 +50,6 @@ pub use context::Context;
 pub use engine::Engine;
 pub use error::HostError;
 pub use instance::PluginInstance;
+pub use output::check_output;
 pub use plugin::{Plugin, PluginSpec};
 pub use restarts::RestartStatus;

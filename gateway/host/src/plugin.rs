@@ -155,6 +155,15 @@ impl Plugin {
         &self.inner.name
     }
 
+    /// The error for an output of this plugin that [`check_output`](crate::check_output)
+    /// refused with `reason`: [`HostError::InvalidOutput`].
+    pub fn invalid_output(&self, reason: String) -> HostError {
+        HostError::InvalidOutput {
+            plugin: self.inner.spec.name.clone(),
+            reason,
+        }
+    }
+
     /// Lower-case hex SHA-256 of the component file, as loaded: what identifies the exact
     /// code that processed (or dead-lettered) a batch.
     ///

@@ -15,7 +15,7 @@ mod pool;
 pub use load::{ChainError, ChainParts, load, load_with, open_capabilities};
 pub use outcome::{ChainOutcome, PluginFailure, Resend, host_context};
 
-use crate::batch::{Batch, BatchBuilder, Origin};
+use crate::batch::{Batch, Origin};
 use crate::config::OnError;
 use crate::telemetry::Metrics;
 use crate::telemetry::events::{PluginFailed, PluginRan};
@@ -195,6 +195,12 @@ impl Inner {
         outcome
     }
 
+    /// Runs the stages. Only the last output is checked to be canonical (one walk that
+    /// also counts its points). When that check fails, or a plugin fails on what an
+    /// unchecked one gave it, the outputs so far are checked in order: the first bad
+    /// one's plugin takes its `on_error` path, as if it had failed, and with `pass` the
+    /// stages after it run again, each output checked (their side effects, such as ids
+    /// assigned or blobs written, may then happen twice).
     fn run_stages(
         &self,
         set: &mut InstanceSet,
@@ -203,80 +209,137 @@ impl Inner {
         resend: Resend,
     ) -> ChainOutcome {
         let ctx = host_context(batch.context(), origin);
-        // `None`: the batch's own lines (no plugin has rewritten them yet).
-        let mut current: Option<Vec<u8>> = None;
-        for (stage, slot) in self.stages.iter().zip(set.iter_mut()) {
-            let input = current.as_deref().unwrap_or(batch.lines());
-            let started = Instant::now();
-            let result = process(&stage.plugin, slot, &ctx, input);
-            PluginRan {
-                plugin: stage.plugin.name(),
-                elapsed: started.elapsed(),
-            }
-            .emit(&self.metrics);
-            let error = match result {
-                Ok(output) => {
-                    current = Some(output);
+        // What each stage that succeeded returned, in order, with its stage index.
+        let mut outputs: Vec<(usize, Vec<u8>)> = Vec::with_capacity(self.stages.len());
+        let mut from = 0;
+        let mut checked = false;
+        loop {
+            // The first output that is not canonical, and why.
+            let mut bad: Option<(usize, String)> = None;
+            for (i, (stage, slot)) in self.stages.iter().zip(set.iter_mut()).enumerate() {
+                if i < from {
                     continue;
                 }
-                Err(error) => error,
-            };
-            let failure = PluginFailure::new(&stage.plugin, &error);
-            let refuse = error.is_retryable() && resend == Resend::Possible;
-            PluginFailed {
-                plugin: stage.plugin.name(),
-                kind: failure.kind,
-                action: if refuse {
-                    "refused"
-                } else {
-                    stage.on_error.as_str()
-                },
-                points: batch.points(),
-                error: &failure.error,
-            }
-            .emit(&self.metrics);
-            if refuse {
-                return ChainOutcome::Unavailable(failure);
-            }
-            match stage.on_error {
-                OnError::Pass => {}
-                OnError::Drop => {
-                    return ChainOutcome::Dropped {
-                        points: batch.points(),
-                        failure,
-                    };
+                let input = outputs.last().map_or(batch.lines(), |(_, o)| o.as_slice());
+                let started = Instant::now();
+                let result = process(&stage.plugin, slot, &ctx, input, checked);
+                PluginRan {
+                    plugin: stage.plugin.name(),
+                    elapsed: started.elapsed(),
                 }
-                OnError::DeadLetter => return ChainOutcome::DeadLetter { batch, failure },
+                .emit(&self.metrics);
+                match result {
+                    Ok(output) => outputs.push((i, output)),
+                    Err(error) => {
+                        // Blame a plugin that fed this one bad lines, not this one.
+                        bad = if checked { None } else { first_bad(&outputs) };
+                        if bad.is_some() {
+                            break;
+                        }
+                        if let Some(outcome) = self.fail(stage, &error, batch.clone(), resend) {
+                            return outcome;
+                        }
+                    }
+                }
             }
+            let (at, reason) = match bad {
+                Some(bad) => bad,
+                None => {
+                    let Some((_, last)) = outputs.last() else {
+                        return ChainOutcome::Forward(batch);
+                    };
+                    match sluice_host::check_output(last) {
+                        Ok(points) => {
+                            return ChainOutcome::Forward(rebuild(&batch, last, points));
+                        }
+                        Err(reason) => first_bad(&outputs).unwrap_or((outputs.len() - 1, reason)),
+                    }
+                }
+            };
+            let culprit = outputs.get(at).map_or(0, |(stage, _)| *stage);
+            outputs.truncate(at);
+            let Some(stage) = self.stages.get(culprit) else {
+                return ChainOutcome::Forward(batch);
+            };
+            let error = stage.plugin.invalid_output(reason);
+            if let Some(outcome) = self.fail(stage, &error, batch.clone(), resend) {
+                return outcome;
+            }
+            from = culprit + 1;
+            checked = true;
         }
-        match current {
-            None => ChainOutcome::Forward(batch),
-            Some(lines) => ChainOutcome::Forward(rebuild(&batch, &lines)),
+    }
+
+    /// Records that `stage` failed on `batch` with `error` and decides: `Some` outcome
+    /// to return (refused, dropped or dead-lettered), or `None` to go on without this
+    /// plugin's output (`on_error = "pass"`).
+    fn fail(
+        &self,
+        stage: &Stage,
+        error: &sluice_host::HostError,
+        batch: Batch,
+        resend: Resend,
+    ) -> Option<ChainOutcome> {
+        let failure = PluginFailure::new(&stage.plugin, error);
+        let refuse = error.is_retryable() && resend == Resend::Possible;
+        PluginFailed {
+            plugin: stage.plugin.name(),
+            kind: failure.kind,
+            action: if refuse {
+                "refused"
+            } else {
+                stage.on_error.as_str()
+            },
+            points: batch.points(),
+            error: &failure.error,
+        }
+        .emit(&self.metrics);
+        if refuse {
+            return Some(ChainOutcome::Unavailable(failure));
+        }
+        match stage.on_error {
+            OnError::Pass => None,
+            OnError::Drop => Some(ChainOutcome::Dropped {
+                points: batch.points(),
+                failure,
+            }),
+            OnError::DeadLetter => Some(ChainOutcome::DeadLetter { batch, failure }),
         }
     }
 }
 
-/// Runs one plugin, creating the worker's instance of it on first use.
+/// Runs one plugin, creating the worker's instance of it on first use; its output is
+/// checked only when `checked` (else the chain checks the last output).
 fn process(
     plugin: &Plugin,
     slot: &mut Option<PluginInstance>,
     ctx: &sluice_host::Context,
     input: &[u8],
+    checked: bool,
 ) -> Result<Vec<u8>, sluice_host::HostError> {
     let instance = match slot {
         Some(instance) => instance,
         None => slot.insert(plugin.instance()?),
     };
-    instance.process(ctx, input)
+    if checked {
+        instance.process(ctx, input)
+    } else {
+        instance.process_unchecked(ctx, input)
+    }
 }
 
-/// A batch with the chain's output lines and the original context. The host has checked
-/// that `lines` is canonical line protocol, one point per line (a point may span lines:
-/// a string value may hold a raw line feed, so points are counted as points).
-fn rebuild(original: &Batch, lines: &[u8]) -> Batch {
-    let mut builder = BatchBuilder::new(original.context().clone(), lines.len());
-    builder.lines_mut().extend_from_slice(lines);
-    builder.finish(count_points(lines))
+/// The index in `outputs` of the first that is not canonical line protocol, and why.
+fn first_bad(outputs: &[(usize, Vec<u8>)]) -> Option<(usize, String)> {
+    outputs
+        .iter()
+        .enumerate()
+        .find_map(|(at, (_, o))| sluice_host::check_output(o).err().map(|r| (at, r)))
+}
+
+/// A batch with the chain's output `lines` (checked canonical, holding `points` points)
+/// and the original context.
+fn rebuild(original: &Batch, lines: &[u8], points: usize) -> Batch {
+    Batch::from_lines(original.context().clone(), lines, points)
 }
 
 /// Points in canonical line protocol: each ends at a line feed outside a string value.
