@@ -1,7 +1,7 @@
 //! Ids: the key that identifies a label in its scope ([`encode_key`]), the ids an instance
 //! already knows ([`IdCache`]) and the labels of a batch it must ask kv for ([`Misses`]).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use sluice_plugin_sdk::{CapabilityError, Escaped, Host, PluginError, values_key};
 
@@ -82,7 +82,7 @@ pub(crate) struct IdCache {
 impl IdCache {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             capacity,
         }
     }

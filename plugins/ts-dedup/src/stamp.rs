@@ -1,7 +1,7 @@
 //! [`Stamper`]: a point's new low bits from its tags' values — an HMAC, remembered per
 //! combination — and [`stamp`], the timestamp rewritten with them.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -94,7 +94,7 @@ impl Stamper {
         Ok(Self {
             mac,
             mask: u64::MAX >> (64 - bits.clamp(1, 64)),
-            cache: HashMap::new(),
+            cache: HashMap::default(),
             capacity,
             message: Vec::new(),
         })
