@@ -216,10 +216,13 @@ impl Inner {
         loop {
             // The first output that is not canonical, and why.
             let mut bad: Option<(usize, String)> = None;
-            for (i, (stage, slot)) in self.stages.iter().zip(set.iter_mut()).enumerate() {
-                if i < from {
-                    continue;
-                }
+            for (i, (stage, slot)) in self
+                .stages
+                .iter()
+                .zip(set.iter_mut())
+                .enumerate()
+                .skip(from)
+            {
                 let input = outputs.last().map_or(batch.lines(), |(_, o)| o.as_slice());
                 let started = Instant::now();
                 let result = process(&stage.plugin, slot, &ctx, input, checked);
@@ -250,7 +253,9 @@ impl Inner {
                     };
                     match sluice_host::check_output(last) {
                         Ok(points) => {
-                            return ChainOutcome::Forward(rebuild(&batch, last, points));
+                            // The chain's lines with the batch's context.
+                            let context = batch.context().clone();
+                            return ChainOutcome::Forward(Batch::from_lines(context, last, points));
                         }
                         Err(reason) => first_bad(&outputs).unwrap_or((outputs.len() - 1, reason)),
                     }
@@ -334,12 +339,6 @@ fn first_bad(outputs: &[(usize, Vec<u8>)]) -> Option<(usize, String)> {
         .iter()
         .enumerate()
         .find_map(|(at, (_, o))| sluice_host::check_output(o).err().map(|r| (at, r)))
-}
-
-/// A batch with the chain's output `lines` (checked canonical, holding `points` points)
-/// and the original context.
-fn rebuild(original: &Batch, lines: &[u8], points: usize) -> Batch {
-    Batch::from_lines(original.context().clone(), lines, points)
 }
 
 /// Points in canonical line protocol: each ends at a line feed outside a string value.

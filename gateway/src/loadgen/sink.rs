@@ -120,10 +120,9 @@ async fn write(
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// Points in canonical line protocol (what a relay forwards): lines ending outside a
-/// string value (a string may hold a raw line feed).
+/// Points in canonical line protocol (what a relay forwards), as the chain counts them.
 fn count_points(body: &[u8]) -> u64 {
-    sluice_lineproto::trusted_points(body).count() as u64
+    crate::chain::count_points(body) as u64
 }
 
 async fn ping() -> StatusCode {
