@@ -15,21 +15,10 @@ pub(crate) fn cmp_raw(key: Escaped<'_>, escaped: &[u8]) -> Ordering {
     key.as_raw().cmp(escaped)
 }
 
-/// Appends `n` in decimal.
+/// Appends `n` in decimal (`itoa`).
 #[inline]
-pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        // `n % 10` is a digit, so the cast never truncates.
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(digits.get(at..).unwrap_or_default());
+pub(crate) fn push_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 #[cfg(test)]
