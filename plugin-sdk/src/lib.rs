@@ -27,6 +27,7 @@
 extern crate self as sluice_plugin_sdk;
 
 mod batch;
+mod bytes_map;
 mod context;
 mod error;
 mod fake_host;
@@ -40,6 +41,7 @@ mod splice;
 mod values_key;
 
 pub use batch::Batch;
+pub use bytes_map::BytesMap;
 pub use context::Context;
 pub use error::{CapabilityError, PluginError};
 pub use fake_host::FakeHost;

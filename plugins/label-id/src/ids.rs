@@ -3,7 +3,7 @@
 
 use foldhash::HashMap;
 
-use sluice_plugin_sdk::{CapabilityError, Escaped, Host, PluginError, values_key};
+use sluice_plugin_sdk::{BytesMap, CapabilityError, Escaped, Host, PluginError, values_key};
 
 /// Writes into `out` the cache key of `label` in the scope `scope` (the values of the
 /// scope tags, in config order; `None` where a point has none). Each scope value is
@@ -75,14 +75,14 @@ impl Entry {
 /// never change, so forgetting one only costs a kv call).
 #[derive(Debug)]
 pub(crate) struct IdCache {
-    ids: HashMap<Box<[u8]>, Entry>,
+    ids: BytesMap<Entry>,
     capacity: usize,
 }
 
 impl IdCache {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            ids: HashMap::default(),
+            ids: BytesMap::new(),
             capacity,
         }
     }
@@ -98,13 +98,13 @@ impl IdCache {
             self.ids.clear();
         }
         let room = self.capacity.saturating_sub(self.ids.len());
-        self.ids.extend(
-            misses
-                .ids
-                .drain()
-                .filter_map(|(key, entry)| entry.map(|entry| (key, entry)))
-                .take(room),
-        );
+        let learned = misses
+            .ids
+            .drain()
+            .filter_map(|(key, entry)| entry.map(|entry| (key, entry)));
+        for (key, entry) in learned.take(room) {
+            self.ids.insert(&key, entry);
+        }
     }
 
     #[cfg(test)]

@@ -1,11 +1,9 @@
 //! [`Stamper`]: a point's new low bits from its tags' values — an HMAC, remembered per
 //! combination — and [`stamp`], the timestamp rewritten with them.
 
-use foldhash::HashMap;
-
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use sluice_plugin_sdk::{Escaped, values_key};
+use sluice_plugin_sdk::{BytesMap, Escaped, values_key};
 
 /// InfluxDB's smallest timestamp, in nanoseconds.
 pub const MIN_TIMESTAMP: i64 = i64::MIN + 2;
@@ -70,7 +68,7 @@ pub(crate) struct Stamper {
     /// The low `bits` bits set.
     mask: u64,
     /// Low bits by cache key.
-    cache: HashMap<Box<[u8]>, u64>,
+    cache: BytesMap<u64>,
     /// Most combinations remembered.
     capacity: usize,
     /// Scratch: the message of a combination not in the cache.
@@ -94,7 +92,7 @@ impl Stamper {
         Ok(Self {
             mac,
             mask: u64::MAX >> (64 - bits.clamp(1, 64)),
-            cache: HashMap::default(),
+            cache: BytesMap::new(),
             capacity,
             message: Vec::new(),
         })
@@ -117,7 +115,7 @@ impl Stamper {
             if self.cache.len() >= self.capacity {
                 self.cache.clear();
             }
-            self.cache.insert(key.into(), low);
+            self.cache.insert(key, low);
         }
         low
     }
