@@ -1,8 +1,9 @@
 //! Compressing a request body: the parts' lines go straight into a gzip stream (no
-//! concatenated copy first), on a blocking thread so the async workers that answer
-//! clients never wait behind a compressor. The deflate backend is zlib-rs (flate2's
-//! `zlib-rs` feature): pure Rust and two to three times faster than the default
-//! miniz_oxide at level 1, which made it the top cost of the forward path.
+//! concatenated copy first). It runs in the request's own poll, not on a blocking
+//! thread, so requests reach the store in buffer order (a later body compressed faster
+//! elsewhere would overtake an earlier one). The deflate backend is zlib-rs (flate2's
+//! `zlib-rs` feature, with zlib-rs's `std` for CPU detection): pure Rust and faster than
+//! the default miniz_oxide, which was the forward path's top cost.
 
 use crate::batch::Batch;
 use bytes::Bytes;
@@ -22,15 +23,6 @@ pub(super) fn gzip_parts(parts: &[Batch], level: u32) -> std::io::Result<Bytes> 
         encoder.write_all(part.lines())?;
     }
     encoder.finish().map(Bytes::from)
-}
-
-/// [`gzip_parts`] on a blocking thread (the parts are cheap clones: shared bytes).
-///
-/// Errors: the encoder's, or the blocking task's failure as an I/O error.
-pub(super) async fn gzip_parts_blocking(parts: Vec<Batch>, level: u32) -> std::io::Result<Bytes> {
-    tokio::task::spawn_blocking(move || gzip_parts(&parts, level))
-        .await
-        .map_err(std::io::Error::other)?
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@
 
 use super::client::{SendError, Sender};
 use super::coalesce::{Request, coalesce};
-use super::compress::gzip_parts_blocking;
+use super::compress::gzip_parts;
 use super::health::OutputHealth;
 use super::piece::Piece;
 use super::refusal::Refusal;
@@ -362,10 +362,11 @@ impl Delivery {
     async fn send(&self, piece: &Piece, attempts: &mut Attempts, others: bool) -> Sent {
         let config = &self.config;
         let name = config.name.as_str();
-        let compressed = match config.gzip_level() {
-            Some(level) => gzip_parts_blocking(piece.parts.clone(), level).await.ok(),
-            None => None,
-        };
+        // Compressed here, in the request's own poll, so requests go out in buffer order:
+        // on a blocking thread a later request's body could be ready first and overtake.
+        let compressed = config
+            .gzip_level()
+            .and_then(|level| gzip_parts(&piece.parts, level).ok());
         let (body, gzipped) = match compressed {
             Some(body) => (body, true),
             None => (piece.body(), false),

@@ -249,15 +249,8 @@ impl Reader {
                 continue;
             };
             let key = &inner.keys[shard];
-            let mut cmd = redis::cmd("XREADGROUP");
-            cmd.arg("GROUP")
-                .arg(&self.group)
-                .arg(&inner.opts.consumer)
-                .arg("COUNT")
-                .arg(count)
-                .arg("STREAMS")
-                .arg(key)
-                .arg(after.to_string());
+            let mut cmd = read_group(&self.group, &inner.opts.consumer, count);
+            cmd.arg("STREAMS").arg(key).arg(after.to_string());
             let Some(reply) = self.in_group(&mut conn, key, &cmd).await? else {
                 self.draining[shard] = None;
                 continue;
@@ -420,13 +413,8 @@ impl Reader {
                 .conn
                 .insert(inner.link.dedicated(BLOCK, &inner.opts.consumer).await?),
         };
-        let mut cmd = redis::cmd("XREADGROUP");
-        cmd.arg("GROUP")
-            .arg(&self.group)
-            .arg(&inner.opts.consumer)
-            .arg("COUNT")
-            .arg(count)
-            .arg("BLOCK")
+        let mut cmd = read_group(&self.group, &inner.opts.consumer, count);
+        cmd.arg("BLOCK")
             .arg(u64::try_from(BLOCK.as_millis()).unwrap_or(250))
             .arg("STREAMS")
             .arg(&inner.keys);
@@ -595,4 +583,16 @@ async fn heartbeat(inner: Arc<Inner>, group: String, held: Held) {
             }
         }
     }
+}
+
+/// `XREADGROUP GROUP <group> <consumer> COUNT <count>`: the start both reads share (the
+/// caller adds `BLOCK` and `STREAMS`).
+fn read_group(group: &str, consumer: &str, count: usize) -> redis::Cmd {
+    let mut cmd = redis::cmd("XREADGROUP");
+    cmd.arg("GROUP")
+        .arg(group)
+        .arg(consumer)
+        .arg("COUNT")
+        .arg(count);
+    cmd
 }
