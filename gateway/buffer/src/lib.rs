@@ -12,8 +12,9 @@
 //!   queued appends); `segment` and `frame` are the file format; `recovery` rebuilds the state
 //!   on open (torn tails truncated, corruption skipped, cursors resolved); `cursor` holds the
 //!   per-consumer cursor files; `state` is the in-memory picture under one mutex; `consumer`
-//!   reads with positional reads off the runtime; `gc` deletes acknowledged segments; `dir`
-//!   locks and syncs the directory.
+//!   reads with positional reads off the runtime; `gc` deletes acknowledged segments and
+//!   `reclaim` gives their space back in small steps off the writer thread; `dir` locks and
+//!   syncs the directory.
 //! - `memory`: the same semantics without durability.
 //! - `redis/`: the Redis Streams variant, shared by many gateways (see its module doc).
 //! - `options`, `position`, `stats`, `report`, `error`: the types of the API.
@@ -25,7 +26,9 @@
 //! `{dir}/segment-{id:020}.log`: a 32-byte header (magic `SLUICEQ\0`, version, id, CRC32), then
 //! records framed as `[len: u32 LE][crc32(len ‖ payload): u32 LE][payload]`.
 //! `{dir}/cursor-{consumer}.pos`: the segment and offset just past the consumer's last
-//! acknowledged record, with a CRC32, replaced by write-then-rename. `{dir}/LOCK`: held
+//! acknowledged record, with a CRC32, replaced by write-then-rename.
+//! `{dir}/segment-{id:020}.log.deleted`: a deleted segment while its space is given back
+//! (removed on the next open if a crash interrupted that). `{dir}/LOCK`: held
 //! exclusively while the queue is open.
 
 mod disk;

@@ -45,9 +45,12 @@ pub(crate) struct Listing {
     pub(crate) cursors: Vec<String>,
     /// Leftovers of interrupted cursor writes.
     pub(crate) temporary: Vec<PathBuf>,
+    /// Deleted segments whose removal was interrupted (see `reclaim`).
+    pub(crate) deleted: Vec<PathBuf>,
 }
 
-/// Lists segments, cursor files and temporary files; other files are left alone.
+/// Lists segments, cursor files, temporary files and deleted segments; other files are left
+/// alone.
 pub(crate) fn list(dir: &Path) -> Result<Listing, Error> {
     let mut listing = Listing::default();
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))?;
@@ -61,6 +64,8 @@ pub(crate) fn list(dir: &Path) -> Result<Listing, Error> {
             listing.cursors.push(consumer.to_owned());
         } else if cursor::is_temporary(name) {
             listing.temporary.push(entry.path());
+        } else if segment::is_deleted(name) {
+            listing.deleted.push(entry.path());
         }
     }
     listing.segments.sort_unstable();

@@ -6,6 +6,7 @@ mod dir;
 mod frame;
 mod gc;
 mod group_commit;
+mod reclaim;
 mod recovery;
 mod segment;
 mod state;
@@ -50,6 +51,8 @@ pub(crate) struct Core {
     pub(crate) commits: watch::Sender<u64>,
     /// Serialises adding and removing consumers (their cursor files).
     membership: Mutex<()>,
+    /// Removes deleted segments off the writer thread.
+    pub(crate) reclaimer: reclaim::Reclaimer,
     /// Holds the directory's `LOCK` for as long as anything uses the queue.
     _lock: File,
     /// I/O failures for the writer to simulate.
@@ -125,6 +128,7 @@ impl Drop for DiskInner {
         {
             tracing::error!("buffer writer thread panicked");
         }
+        self.core.reclaimer.finish();
     }
 }
 
@@ -154,6 +158,7 @@ impl DiskQueue {
         let (sender, commands) = mpsc::channel();
         state.sender = Some(sender);
         let head = state.head.seq;
+        let reclaimer = reclaim::Reclaimer::spawn(&opts.dir)?;
         let core = Arc::new(Core {
             dir: opts.dir,
             max_size: opts.max_size,
@@ -162,6 +167,7 @@ impl DiskQueue {
             membership: Mutex::new(()),
             state: Mutex::new(state),
             commits: watch::Sender::new(head),
+            reclaimer,
             _lock: lock,
             #[cfg(test)]
             faults: tests::Faults::default(),
@@ -342,6 +348,7 @@ impl DiskQueue {
             }
             let count = core.lock_state().consumers.len();
             let result = (0..count).try_for_each(|i| core.persist_cursor(i, true));
+            core.reclaimer.finish();
             core.commits.send_modify(|_| {});
             result
         })

@@ -7,10 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::cursor::{self, Stored};
-use super::dir;
 use super::group_commit::{ActiveSegment, create_segment};
 use super::segment::{self, SEGMENT_HEADER_LEN};
 use super::state::{ConsumerSlot, SegmentMeta, State};
+use super::{dir, reclaim};
 use crate::{Error, Position, RecoveryReport};
 
 /// What recovery hands to the queue.
@@ -38,6 +38,9 @@ pub(crate) fn recover(
         if let Err(e) = std::fs::remove_file(path) {
             tracing::warn!(path = %path.display(), error = %e, "could not remove a leftover temporary cursor file");
         }
+    }
+    for path in &listing.deleted {
+        reclaim::remove_logged(path);
     }
     for name in &listing.cursors {
         if !consumers.contains(name) {

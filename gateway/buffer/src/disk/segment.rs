@@ -22,6 +22,17 @@ pub(crate) fn file_name(id: u64) -> String {
     format!("segment-{id:020}.log")
 }
 
+/// Name a deleted segment `id` has while its space is given back (see `reclaim`).
+pub(crate) fn deleted_file_name(id: u64) -> String {
+    format!("segment-{id:020}.log.deleted")
+}
+
+/// Whether `name` is a deleted segment's (see [`deleted_file_name`]).
+pub(crate) fn is_deleted(name: &str) -> bool {
+    name.strip_suffix(".deleted")
+        .is_some_and(|segment| parse_file_name(segment).is_some())
+}
+
 /// The id in a segment file name, if `name` is one.
 pub(crate) fn parse_file_name(name: &str) -> Option<u64> {
     let digits = name.strip_prefix("segment-")?.strip_suffix(".log")?;
@@ -191,6 +202,9 @@ mod tests {
         assert_eq!(parse_file_name(&file_name(u64::MAX)), Some(u64::MAX));
         assert_eq!(parse_file_name("segment-7.log"), None);
         assert_eq!(parse_file_name("cursor-a.pos"), None);
+        assert_eq!(parse_file_name(&deleted_file_name(3)), None);
+        assert!(is_deleted(&deleted_file_name(3)));
+        assert!(!is_deleted(&file_name(3)));
     }
 
     #[test]

@@ -110,6 +110,39 @@ async fn fan_out_deletes_a_segment_only_after_every_consumer_passed_it() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_deleted_segment_is_gone_after_close_and_a_leftover_is_removed_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = options(dir.path(), &["out"]);
+    {
+        let (queue, _) = open(&opts);
+        let mut consumer = queue.consumer("out").unwrap();
+        append_range(&queue, 0..30, 700).await;
+        let all = take(&mut consumer, 30).await;
+        consumer
+            .ack(std::slice::from_ref(&all[29].id))
+            .await
+            .unwrap();
+        queue.close().await.unwrap();
+    }
+    let names = || -> Vec<String> {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with("segment-"))
+            .collect()
+    };
+    assert_eq!(names().len(), 1, "only the active segment: {:?}", names());
+    // A crash between renaming a segment aside and removing it leaves the file behind.
+    let leftover = dir.path().join(segment::deleted_file_name(0));
+    std::fs::write(&leftover, vec![0u8; 5000]).unwrap();
+    let (queue, _) = open(&opts);
+    assert!(!leftover.exists());
+    assert_eq!(names().len(), 1, "{:?}", names());
+    let mut consumer = queue.consumer("out").unwrap();
+    assert!(is_drained(&mut consumer).await);
+}
+
+#[tokio::test(start_paused = true)]
 async fn rollover_keeps_order_and_names_segments() {
     let dir = tempfile::tempdir().unwrap();
     let (queue, _) = open(&options(dir.path(), &["out"]));

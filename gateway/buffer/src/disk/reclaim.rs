@@ -1,0 +1,147 @@
+//! Giving back the space of deleted segments without stalling anyone's `fdatasync`.
+//!
+//! Freeing a 64 MiB file's blocks in one `unlink` makes the filesystem journal commit that
+//! carries it slow (on ext4 mounted with `discard`, ~55 ms on this project's test VM, because
+//! the freed blocks are discarded at commit), and every `fdatasync` that lands in that commit
+//! waits with it: the writer's group commit, so every append in flight. A deleted segment is
+//! therefore renamed aside ([`segment::deleted_file_name`], cheap), and this thread shrinks it
+//! from the end in [`STEP`]-byte truncations before unlinking what is left, so each commit
+//! carries at most a step's blocks. Measured on that VM with a concurrent `fdatasync` loop:
+//! worst sync 55 ms with one `unlink`, 4.5 ms with 1 MiB steps (the deletion itself takes
+//! ~90 ms instead of ~52 ms, on this thread).
+//!
+//! A file left behind by a crash is found by the next open (see `dir::list`) and removed then.
+//!
+//! [`segment::deleted_file_name`]: super::segment::deleted_file_name
+
+use std::fs::OpenOptions;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+use crate::Error;
+
+/// Bytes freed per truncation.
+const STEP: u64 = 1024 * 1024;
+
+/// The thread that removes renamed-aside segments, and the queue of files it has to remove.
+#[derive(Debug)]
+pub(crate) struct Reclaimer {
+    /// Files to remove; `None` once [`finish`](Self::finish) ran.
+    jobs: Mutex<Option<Sender<PathBuf>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Reclaimer {
+    /// Starts the thread for the buffer in `dir` (`dir` only names it in errors).
+    pub(crate) fn spawn(dir: &Path) -> Result<Self, Error> {
+        let (jobs, queue) = mpsc::channel::<PathBuf>();
+        let thread = std::thread::Builder::new()
+            .name("sluice-buffer-reclaim".to_owned())
+            .spawn(move || {
+                for path in queue {
+                    remove_logged(&path);
+                }
+            })
+            .map_err(|e| Error::io("spawn reclaim thread for", dir, e))?;
+        Ok(Self {
+            jobs: Mutex::new(Some(jobs)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Removes `path` on the thread (here, when the thread has finished).
+    pub(crate) fn reclaim(&self, path: PathBuf) {
+        let unsent = {
+            let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+            match jobs.as_ref() {
+                Some(jobs) => jobs.send(path).err().map(|e| e.0),
+                None => Some(path),
+            }
+        };
+        if let Some(path) = unsent {
+            remove_logged(&path);
+        }
+    }
+
+    /// Removes everything queued, then stops the thread. Blocking.
+    pub(crate) fn finish(&self) {
+        drop(
+            self.jobs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread
+            && thread.join().is_err()
+        {
+            tracing::error!("buffer reclaim thread panicked");
+        }
+    }
+}
+
+/// [`shrink_and_remove`], logging a failure (the next open tries again).
+pub(crate) fn remove_logged(path: &Path) {
+    if let Err(e) = shrink_and_remove(path) {
+        tracing::warn!(path = %path.display(), error = %e, "could not remove a deleted buffer segment");
+    }
+}
+
+/// Truncates `path` from its end [`STEP`] bytes at a time, then unlinks it. A file that is
+/// already gone is not an error.
+pub(crate) fn shrink_and_remove(path: &Path) -> std::io::Result<()> {
+    match OpenOptions::new().write(true).open(path) {
+        Ok(file) => {
+            let mut len = file.metadata()?.len();
+            while len > 0 {
+                len = len.saturating_sub(STEP);
+                file.set_len(len)?;
+            }
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shrinks_and_removes_a_file_and_tolerates_a_missing_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x");
+        std::fs::write(&path, vec![7u8; 3 * STEP as usize + 5]).unwrap();
+        shrink_and_remove(&path).unwrap();
+        assert!(!path.exists());
+        shrink_and_remove(&path).unwrap();
+    }
+
+    #[test]
+    fn finish_removes_everything_queued_and_later_work_is_done_inline() {
+        let dir = tempfile::tempdir().unwrap();
+        let reclaimer = Reclaimer::spawn(dir.path()).unwrap();
+        let paths: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("f{i}"))).collect();
+        for path in &paths {
+            std::fs::write(path, vec![1u8; 10_000]).unwrap();
+            reclaimer.reclaim(path.clone());
+        }
+        reclaimer.finish();
+        assert!(paths.iter().all(|p| !p.exists()));
+        let late = dir.path().join("late");
+        std::fs::write(&late, b"x").unwrap();
+        reclaimer.reclaim(late.clone());
+        assert!(!late.exists());
+    }
+}
