@@ -13,8 +13,8 @@
 //!   on open (torn tails truncated, corruption skipped, cursors resolved); `cursor` holds the
 //!   per-consumer cursor files; `state` is the in-memory picture under one mutex; `consumer`
 //!   reads with positional reads off the runtime; `gc` deletes acknowledged segments and
-//!   `reclaim` gives their space back in small steps off the writer thread; `dir` locks and
-//!   syncs the directory.
+//!   `reclaim` gives their space back in small steps (the writer's on a thread of its own);
+//!   `dir` locks and syncs the directory.
 //! - `memory`: the same semantics without durability.
 //! - `redis/`: the Redis Streams variant, shared by many gateways (see its module doc).
 //! - `options`, `position`, `stats`, `report`, `error`: the types of the API.

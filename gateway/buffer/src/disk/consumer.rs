@@ -165,7 +165,7 @@ impl DiskConsumer {
         let index = self.index;
         let persisted = tokio::task::spawn_blocking(move || {
             core.persist_cursor(index, false)?;
-            gc::delete_passed_segments(&core);
+            gc::delete_passed_segments(&core, gc::Removal::Here);
             Ok(())
         })
         .await

@@ -269,7 +269,7 @@ impl Writer {
             path,
             len: SEGMENT_HEADER_LEN,
         };
-        gc::delete_passed_segments(&self.core);
+        gc::delete_passed_segments(&self.core, gc::Removal::Background);
         Ok(())
     }
 

@@ -67,6 +67,13 @@ impl Core {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The queue's figures; `retained_bytes` includes deleted segments not removed yet.
+    pub(crate) fn stats(&self) -> Stats {
+        let mut stats = self.lock_state().stats(self.max_size);
+        stats.retained_bytes += self.reclaimer.pending_bytes();
+        stats
+    }
+
     /// Writes consumer `index`'s acknowledged position to its cursor file unless it is already
     /// there. Blocking.
     pub(crate) fn persist_cursor(&self, index: usize, durable: bool) -> Result<(), Error> {
@@ -128,7 +135,8 @@ impl Drop for DiskInner {
         {
             tracing::error!("buffer writer thread panicked");
         }
-        self.core.reclaimer.finish();
+        // Like a crash: a removal still queued finishes on its own, or on the next open.
+        self.core.reclaimer.stop();
     }
 }
 
@@ -175,8 +183,8 @@ impl DiskQueue {
         for index in stale_cursors {
             core.persist_cursor(index, true)?;
         }
-        gc::delete_passed_segments(&core);
-        let stats = core.lock_state().stats(core.max_size);
+        gc::delete_passed_segments(&core, gc::Removal::Here);
+        let stats = core.stats();
         report.segments = stats.segments;
         report.records = stats.records;
         report.retained_bytes = stats.retained_bytes;
@@ -214,7 +222,7 @@ impl DiskQueue {
                     reason: reason.clone(),
                 });
             }
-            let used = state.retained + state.reserved;
+            let used = state.retained + state.reserved + core.reclaimer.pending_bytes();
             if used + reservation + SEGMENT_HEADER_LEN > core.max_size {
                 return Err(Error::Full {
                     record: frame_len,
@@ -311,13 +319,12 @@ impl DiskQueue {
         cursor::remove(&core.dir, name)?;
         dir::sync(&core.dir)?;
         tracing::info!(consumer = %name, "removed buffer consumer and its cursor");
-        gc::delete_passed_segments(core);
+        gc::delete_passed_segments(core, gc::Removal::Here);
         Ok(())
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        let core = &self.inner.core;
-        core.lock_state().stats(core.max_size)
+        self.inner.core.stats()
     }
 
     pub(crate) async fn close(&self) -> Result<(), Error> {

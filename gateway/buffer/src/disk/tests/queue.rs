@@ -143,6 +143,30 @@ async fn a_deleted_segment_is_gone_after_close_and_a_leftover_is_removed_on_open
 }
 
 #[tokio::test(start_paused = true)]
+async fn segments_the_writer_deletes_count_until_removed_and_are_gone_after_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let (queue, _) = open(&options(dir.path(), &["out"]));
+    let mut consumer = queue.consumer("out").unwrap();
+    // Acknowledged as soon as written, so each segment is passed before the writer seals
+    // it, and the writer deletes it when it rolls over (on the reclaim thread).
+    for i in 0..30 {
+        queue.append(record(i, 700)).await.unwrap();
+        let read = take(&mut consumer, 1).await;
+        consumer.ack(std::slice::from_ref(&read[0].id)).await.unwrap();
+    }
+    let stats = queue.stats();
+    assert!(stats.segments <= 2, "{} segments", stats.segments);
+    queue.close().await.unwrap();
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".deleted"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(queue.stats().retained_bytes < 2 * 4096);
+}
+
+#[tokio::test(start_paused = true)]
 async fn rollover_keeps_order_and_names_segments() {
     let dir = tempfile::tempdir().unwrap();
     let (queue, _) = open(&options(dir.path(), &["out"]));
