@@ -152,7 +152,10 @@ async fn segments_the_writer_deletes_count_until_removed_and_are_gone_after_clos
     for i in 0..30 {
         queue.append(record(i, 700)).await.unwrap();
         let read = take(&mut consumer, 1).await;
-        consumer.ack(std::slice::from_ref(&read[0].id)).await.unwrap();
+        consumer
+            .ack(std::slice::from_ref(&read[0].id))
+            .await
+            .unwrap();
     }
     let stats = queue.stats();
     assert!(stats.segments <= 2, "{} segments", stats.segments);
