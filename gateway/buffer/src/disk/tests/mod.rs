@@ -101,6 +101,15 @@ pub(super) async fn is_drained(consumer: &mut Consumer) -> bool {
         .is_err()
 }
 
+/// Names of the files in `dir` that `keep` takes.
+pub(super) fn file_names(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| keep(n))
+        .collect()
+}
+
 pub(super) fn segment_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{append_range, id, is_drained, open, options, record, segment_files, take, take_ids};
+use super::{
+    append_range, file_names, id, is_drained, open, options, record, segment_files, take, take_ids,
+};
 use crate::disk::segment;
 use crate::{Error, Queue};
 
@@ -124,13 +126,7 @@ async fn a_deleted_segment_is_gone_after_close_and_a_leftover_is_removed_on_open
             .unwrap();
         queue.close().await.unwrap();
     }
-    let names = || -> Vec<String> {
-        std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.starts_with("segment-"))
-            .collect()
-    };
+    let names = || file_names(dir.path(), |n| n.starts_with("segment-"));
     assert_eq!(names().len(), 1, "only the active segment: {:?}", names());
     // A crash between renaming a segment aside and removing it leaves the file behind.
     let leftover = dir.path().join(segment::deleted_file_name(0));
@@ -160,11 +156,7 @@ async fn segments_the_writer_deletes_count_until_removed_and_are_gone_after_clos
     let stats = queue.stats();
     assert!(stats.segments <= 2, "{} segments", stats.segments);
     queue.close().await.unwrap();
-    let left: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".deleted"))
-        .collect();
+    let left = file_names(dir.path(), |n| n.ends_with(".deleted"));
     assert!(left.is_empty(), "{left:?}");
     assert!(queue.stats().retained_bytes < 2 * 4096);
 }
