@@ -77,7 +77,7 @@ impl SendError {
             kind: if e.is_timeout() { "timeout" } else { "connect" },
             suspect: false,
             status: None,
-            message: error_chain(e),
+            message: redacted_error(e),
             retry_after: None,
         }
     }
@@ -116,10 +116,6 @@ impl Sender {
                     if let Some(rp) = &context.rp {
                         q.append_pair("rp", rp);
                     }
-                    if let (Some(u), Some(p)) = (&c.username, &c.password) {
-                        q.append_pair("u", u);
-                        q.append_pair("p", p);
-                    }
                 }
                 Api::V2 => {
                     if let Some(org) = &c.org {
@@ -151,10 +147,8 @@ impl Sender {
         if gzipped {
             request = request.header(CONTENT_ENCODING, "gzip");
         }
-        if let (Api::V2, Some(token)) = (self.config.api, &self.config.token) {
-            request = request.header(AUTHORIZATION, format!("Token {token}"));
-        }
-        let response = request
+        let response = self
+            .authorize(request)
             .send()
             .await
             .map_err(|e| SendError::unreachable(&e))?;
@@ -171,15 +165,10 @@ impl Sender {
     pub async fn query(&self, statement: &str, db: Option<&str>) -> Result<(), SendError> {
         let c = &self.config;
         let url = format!("{}/query", c.url.trim_end_matches('/'));
-        let mut url = Url::parse(&url).map_err(|e| SendError::BadUrl {
+        let url = Url::parse(&url).map_err(|e| SendError::BadUrl {
             url: c.url.clone(),
             reason: e.to_string(),
         })?;
-        if let (Some(u), Some(p)) = (&c.username, &c.password) {
-            url.query_pairs_mut()
-                .append_pair("u", u)
-                .append_pair("p", p);
-        }
         let mut form = vec![("q", statement)];
         if let Some(db) = db {
             form.push(("db", db));
@@ -189,12 +178,14 @@ impl Sender {
             .map(|(k, v)| format!("{k}={}", form_escape(v)))
             .collect::<Vec<_>>()
             .join("&");
-        let response = self
+        let request = self
             .client
             .post(url)
             .timeout(c.timeout)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
+            .body(body);
+        let response = self
+            .authorize(request)
             .send()
             .await
             .map_err(|e| SendError::unreachable(&e))?;
@@ -210,6 +201,19 @@ impl Sender {
                 message,
                 refusal: Refusal::Data,
             }),
+        }
+    }
+
+    /// `request` with the output's credentials in a header, never in the URL (URLs end
+    /// up in error messages, `/health` and logs): a v1 output's `username` and
+    /// `password` as HTTP Basic auth (InfluxDB 1.x reads it as it reads `u` and `p`), a
+    /// v2 output's `token` as `Authorization: Token …`.
+    fn authorize(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let c = &self.config;
+        match (c.api, &c.username, &c.password, &c.token) {
+            (Api::V1, Some(user), Some(password), _) => request.basic_auth(user, Some(password)),
+            (Api::V2, _, _, Some(token)) => request.header(AUTHORIZATION, format!("Token {token}")),
+            _ => request,
         }
     }
 
@@ -230,6 +234,45 @@ async fn error_answer(response: reqwest::Response) -> SendError {
         .and_then(parse_retry_after);
     let body = response.text().await.unwrap_or_default();
     SendError::from_answer(status, &body, retry_after)
+}
+
+/// The text of a transport error (with its causes) with any secret in its URL — a
+/// password in the URL's user info, or the value of a `p`, `password` or `token` query
+/// parameter — replaced by `redacted`, so it can go to `/health`, logs and clients.
+pub fn redacted_error(e: &reqwest::Error) -> String {
+    let message = error_chain(e);
+    match e.url() {
+        Some(url) => message.replace(url.as_str(), redacted_url(url).as_str()),
+        None => message,
+    }
+}
+
+/// `url` with the secrets [`redacted_error`] names replaced by `redacted`.
+pub fn redacted_url(url: &Url) -> Url {
+    const SECRET_PARAMS: [&str; 3] = ["p", "password", "token"];
+    let mut clean = url.clone();
+    if clean.password().is_some() {
+        // Fails only for URLs that cannot have credentials, which then have none.
+        let _cannot_fail = clean.set_password(Some("redacted"));
+    }
+    if url
+        .query_pairs()
+        .any(|(k, _)| SECRET_PARAMS.contains(&k.as_ref()))
+    {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if SECRET_PARAMS.contains(&k.as_ref()) {
+                    "redacted".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        clean.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    clean
 }
 
 /// The first `error` among a `/query` answer's results, if any.
@@ -279,16 +322,51 @@ mod tests {
     }
 
     #[test]
-    fn v1_url_carries_db_rp_and_credentials() {
+    fn v1_url_carries_db_and_rp_and_the_credentials_go_in_a_header() {
         let s = sender("username = \"u\"\npassword = \"p w\"\n");
         let ctx = Context {
             db: "my db".into(),
             rp: Some("rp".into()),
         };
+        let url = s.write_url(&ctx).unwrap();
         assert_eq!(
-            s.write_url(&ctx).unwrap().as_str(),
-            "http://127.0.0.1:9/write?db=my+db&rp=rp&u=u&p=p+w&precision=ns"
+            url.as_str(),
+            "http://127.0.0.1:9/write?db=my+db&rp=rp&precision=ns"
         );
+        let request = s.authorize(s.client.post(url)).build().unwrap();
+        // base64("u:p w")
+        assert_eq!(request.headers()[AUTHORIZATION], "Basic dTpwIHc=");
+    }
+
+    #[test]
+    fn v2_token_goes_in_a_header() {
+        let s = sender("api = \"v2\"\ntoken = \"t\"\n");
+        let url = s.write_url(&Context::from_bucket("db")).unwrap();
+        let request = s.authorize(s.client.post(url)).build().unwrap();
+        assert_eq!(request.headers()[AUTHORIZATION], "Token t");
+    }
+
+    #[test]
+    fn secrets_in_urls_are_redacted() {
+        let url =
+            Url::parse("http://admin:pw1@127.0.0.1:9/query?u=admin&p=pw1&q=SHOW+USERS").unwrap();
+        assert_eq!(
+            redacted_url(&url).as_str(),
+            "http://admin:redacted@127.0.0.1:9/query?u=admin&p=redacted&q=SHOW+USERS"
+        );
+        let plain = Url::parse("http://127.0.0.1:9/write?db=a").unwrap();
+        assert_eq!(redacted_url(&plain), plain);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_store_error_names_no_secret() {
+        let e = reqwest::Client::new()
+            .get("http://admin:pw1@127.0.0.1:9/query?p=pw1")
+            .send()
+            .await
+            .unwrap_err();
+        let text = redacted_error(&e);
+        assert!(!text.contains("pw1"), "{text}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod piece;
 mod refusal;
 mod retry;
 
-pub use client::{SendError, Sender};
+pub use client::{SendError, Sender, redacted_error, redacted_url};
 pub use coalesce::{Request, coalesce};
 pub use health::{OutputHealth, OutputReport};
 pub use output::Forwarder;

@@ -30,9 +30,10 @@ pub enum IngestError {
     /// Unknown `precision`.
     #[error("invalid precision {0:?}")]
     BadPrecision(String),
-    /// Query string that cannot be decoded.
-    #[error("invalid query string: {0}")]
-    BadQuery(String),
+    /// `consistency` other than `any`, `one`, `quorum` or `all` (InfluxDB 1.x's
+    /// `ErrInvalidConsistencyLevel`).
+    #[error("invalid consistency level")]
+    BadConsistency,
     /// Body (raw or decoded) over `max_body`.
     #[error("request body too large: limit is {limit} bytes")]
     TooLarge {
@@ -81,7 +82,7 @@ impl IngestError {
             IngestError::MissingDb
             | IngestError::MissingBucket
             | IngestError::BadPrecision(_)
-            | IngestError::BadQuery(_)
+            | IngestError::BadConsistency
             | IngestError::BadBody(_)
             | IngestError::Partial { .. }
             | IngestError::Unparsable(_) => StatusCode::BAD_REQUEST,

@@ -9,6 +9,7 @@ mod body;
 mod canonical;
 mod error;
 mod limits;
+mod params;
 mod query;
 mod source;
 mod status;

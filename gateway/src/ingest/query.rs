@@ -7,6 +7,7 @@
 use super::AppState;
 use super::error::{Flavor, IngestError};
 use crate::config::{Api, Config};
+use crate::forward::redacted_error;
 use crate::pipeline::AcceptError;
 use crate::statement::{Statement, StatementKind};
 use axum::body::Body;
@@ -171,14 +172,13 @@ async fn proxy(
         url.push('?');
         url.push_str(raw_query);
     }
-    let mut url = reqwest::Url::parse(&url).map_err(|e| IngestError::BadGateway(e.to_string()))?;
-    // Credentials were checked against Sluice's tokens; the store gets the output's own.
-    if !client_sent_password && let (Some(u), Some(p)) = (&target.username, &target.password) {
-        url.query_pairs_mut()
-            .append_pair("u", u)
-            .append_pair("p", p);
-    }
+    let url = reqwest::Url::parse(&url).map_err(|e| IngestError::BadGateway(e.to_string()))?;
     let mut request = state.http.request(method, url).body(body);
+    // Credentials were checked against Sluice's tokens; the store gets the output's own,
+    // in a header (never in the URL, which error messages quote).
+    if !client_sent_password && let (Some(u), Some(p)) = (&target.username, &target.password) {
+        request = request.basic_auth(u, Some(p));
+    }
     for name in [header::CONTENT_TYPE, header::ACCEPT] {
         if let Some(v) = headers.get(&name) {
             request = request.header(name, v);
@@ -187,13 +187,13 @@ async fn proxy(
     let upstream = request
         .send()
         .await
-        .map_err(|e| IngestError::BadGateway(e.to_string()))?;
+        .map_err(|e| IngestError::BadGateway(redacted_error(&e)))?;
     let status = upstream.status();
     let content_type = upstream.headers().get(header::CONTENT_TYPE).cloned();
     let bytes = upstream
         .bytes()
         .await
-        .map_err(|e| IngestError::BadGateway(e.to_string()))?;
+        .map_err(|e| IngestError::BadGateway(redacted_error(&e)))?;
     let mut response = (status, bytes).into_response();
     if let Some(ct) = content_type {
         response.headers_mut().insert(header::CONTENT_TYPE, ct);

@@ -178,6 +178,26 @@ async fn request_errors() {
 }
 
 #[tokio::test]
+async fn query_parameters_are_read_as_influxdb_reads_them() {
+    let h = harness(&[], 1 << 20, 1 << 20);
+    // A repeated parameter: the first value wins (Go's `url.Values.Get`).
+    let (status, _, body) = send(&h, post("/write?db=a&db=b&rp=r&rp=s", "m v=1 1\n")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let batches = stored(&h).await;
+    assert_eq!(batches[0].context().db, "a");
+    assert_eq!(batches[0].context().rp.as_deref(), Some("r"));
+    // `consistency`: any of InfluxDB's levels, in any case; anything else is a 400.
+    for level in ["any", "one", "QUORUM", "all", ""] {
+        let uri = format!("/write?db=d&consistency={level}");
+        let (status, _, body) = send(&h, post(&uri, "m v=1 1\n")).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{level}: {body}");
+    }
+    let (status, _, body) = send(&h, post("/write?db=d&consistency=bogus", "m v=1 1\n")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body, r#"{"error":"invalid consistency level"}"#);
+}
+
+#[tokio::test]
 async fn gzip_bodies_and_bombs() {
     let h = harness(&[], 1000, 1 << 20);
     let gz = |data: &[u8]| {

@@ -4,6 +4,7 @@
 
 use super::canonical::canonical_batch;
 use super::error::{Flavor, IngestError};
+use super::params::{Params, is_consistency_level};
 use super::source::Source;
 use super::{AppState, body::read_body};
 use crate::batch::{Context, Origin};
@@ -11,58 +12,36 @@ use crate::chain::Resend;
 use crate::pipeline::AcceptError;
 use crate::telemetry::events::LinesDropped;
 use axum::body::Body;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use sluice_lineproto::Precision;
-
-/// Query parameters of a 1.x write.
-#[derive(Debug, Deserialize)]
-pub(super) struct V1Params {
-    db: Option<String>,
-    rp: Option<String>,
-    precision: Option<String>,
-    p: Option<String>,
-}
-
-/// Query parameters of a 2.x write.
-#[derive(Debug, Deserialize)]
-pub(super) struct V2Params {
-    org: Option<String>,
-    bucket: Option<String>,
-    precision: Option<String>,
-}
 
 /// `POST /write`.
 pub(super) async fn write_v1(
     State(state): State<AppState>,
     Source(source): Source,
-    params: Result<Query<V1Params>, QueryRejection>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let result = async {
-        let Query(params) = params.map_err(|e| IngestError::BadQuery(e.body_text()))?;
-        if !state
-            .limits
-            .load()
-            .tokens
-            .allows(&headers, params.p.as_deref())
-        {
+        let params = Params::parse(raw.as_deref());
+        if !state.limits.load().tokens.allows(&headers, params.get("p")) {
             return Err(IngestError::Unauthorized);
         }
-        let db = params
-            .db
-            .filter(|d| !d.is_empty())
-            .ok_or(IngestError::MissingDb)?;
-        let precision_text = params.precision.unwrap_or_default();
-        let precision =
-            Precision::from_v1(&precision_text).ok_or(IngestError::BadPrecision(precision_text))?;
+        let db = params.non_empty("db").ok_or(IngestError::MissingDb)?;
+        let precision_text = params.get("precision").unwrap_or_default();
+        let precision = Precision::from_v1(precision_text)
+            .ok_or_else(|| IngestError::BadPrecision(precision_text.to_owned()))?;
+        if let Some(level) = params.non_empty("consistency")
+            && !is_consistency_level(level)
+        {
+            return Err(IngestError::BadConsistency);
+        }
         let context = Context {
-            db,
-            rp: params.rp.filter(|r| !r.is_empty()),
+            db: db.to_owned(),
+            rp: params.non_empty("rp").map(str::to_owned),
         };
         let origin = Origin::client(source);
         ingest(&state, context, &origin, precision, &headers, body).await
@@ -75,24 +54,25 @@ pub(super) async fn write_v1(
 pub(super) async fn write_v2(
     State(state): State<AppState>,
     Source(source): Source,
-    params: Result<Query<V2Params>, QueryRejection>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let result = async {
-        let Query(params) = params.map_err(|e| IngestError::BadQuery(e.body_text()))?;
+        let params = Params::parse(raw.as_deref());
         if !state.limits.load().tokens.allows(&headers, None) {
             return Err(IngestError::Unauthorized);
         }
         let bucket = params
-            .bucket
-            .filter(|b| !b.is_empty() && !b.starts_with('/'))
-            .ok_or(IngestError::MissingBucket)?;
-        let precision_text = params.precision.unwrap_or_default();
-        let precision =
-            Precision::from_v2(&precision_text).ok_or(IngestError::BadPrecision(precision_text))?;
+            .non_empty("bucket")
+            .filter(|b| !b.starts_with('/'))
+            .ok_or(IngestError::MissingBucket)?
+            .to_owned();
+        let precision_text = params.get("precision").unwrap_or_default();
+        let precision = Precision::from_v2(precision_text)
+            .ok_or_else(|| IngestError::BadPrecision(precision_text.to_owned()))?;
         let origin = Origin {
-            org: params.org.filter(|o| !o.is_empty()),
+            org: params.non_empty("org").map(str::to_owned),
             bucket: Some(bucket.clone()),
             ..Origin::client(source)
         };
