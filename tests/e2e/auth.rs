@@ -52,9 +52,22 @@ fn tokens_guard_every_write_form() {
         accepted.push(p);
     }
 
-    // Refused v1 forms.
+    // Refused v1 forms: InfluxDB 1.x tells missing credentials from wrong ones.
+    let response = sluice.write_with("sec").body(point(99).to_line()).send();
+    assert_eq!(response.status, 401, "v1 none: {}", response.describe());
+    assert_eq!(
+        response.json()["error"],
+        "unable to parse authentication credentials",
+        "v1 none: {}",
+        response.describe()
+    );
+    assert_eq!(
+        response.header("www-authenticate"),
+        Some("Basic realm=\"InfluxDB\""),
+        "v1 none: {}",
+        response.describe()
+    );
     let cases = [
-        ("v1 none", sluice.write_with("sec")),
         ("v1 wrong Token", sluice.write_with("sec").token("wrong")),
         (
             "v1 Basic wrong",

@@ -1,6 +1,7 @@
 //! Token authentication the way InfluxDB clients send credentials: `Authorization: Token
 //! T`, `Authorization: Basic base64(user:T)`, or `?u=user&p=T` (1.x).
 
+use super::error::IngestError;
 use axum::http::{HeaderMap, header};
 use base64::Engine;
 
@@ -12,6 +13,24 @@ impl Tokens {
     /// Accepts any of `tokens`.
     pub fn new(tokens: Vec<String>) -> Self {
         Self(tokens)
+    }
+
+    /// `Ok` when no token is required or the request carries a valid one; else
+    /// [`IngestError::NoCredentials`] when it carries none at all (no `p` parameter, no
+    /// `Authorization` header), [`IngestError::Unauthorized`] when they are wrong —
+    /// InfluxDB 1.x's two 401 answers.
+    pub fn authorize(
+        &self,
+        headers: &HeaderMap,
+        query_password: Option<&str>,
+    ) -> Result<(), IngestError> {
+        if self.allows(headers, query_password) {
+            Ok(())
+        } else if query_password.is_none() && !headers.contains_key(header::AUTHORIZATION) {
+            Err(IngestError::NoCredentials)
+        } else {
+            Err(IngestError::Unauthorized)
+        }
     }
 
     /// True when no token is required or the request carries a valid one.

@@ -18,9 +18,12 @@ pub enum Flavor {
 /// Why a write (or query) was not fully accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    /// No valid token.
+    /// Credentials given, but no valid token among them.
     #[error("authorization failed")]
     Unauthorized,
+    /// No credentials at all where a token is required.
+    #[error("unable to parse authentication credentials")]
+    NoCredentials,
     /// v1 write without `db`.
     #[error("database is required")]
     MissingDb,
@@ -78,7 +81,7 @@ impl IngestError {
     /// HTTP status, as InfluxDB answers the same condition.
     pub fn status(&self) -> StatusCode {
         match self {
-            IngestError::Unauthorized => StatusCode::UNAUTHORIZED,
+            IngestError::Unauthorized | IngestError::NoCredentials => StatusCode::UNAUTHORIZED,
             IngestError::MissingDb
             | IngestError::MissingBucket
             | IngestError::BadPrecision(_)
@@ -98,7 +101,7 @@ impl IngestError {
 
     fn v2_code(&self) -> &'static str {
         match self {
-            IngestError::Unauthorized => "unauthorized",
+            IngestError::Unauthorized | IngestError::NoCredentials => "unauthorized",
             IngestError::TooLarge { .. } | IngestError::BatchTooLarge(_) => "request too large",
             IngestError::Full(_) | IngestError::Unavailable(_) => "unavailable",
             IngestError::NotImplemented(_) => "not implemented",
@@ -111,7 +114,9 @@ impl IngestError {
     pub fn into_response_for(self, flavor: Flavor) -> Response {
         let status = self.status();
         let message = match (&self, flavor) {
-            (IngestError::Unauthorized, Flavor::V2) => "unauthorized access".to_owned(),
+            (IngestError::Unauthorized | IngestError::NoCredentials, Flavor::V2) => {
+                "unauthorized access".to_owned()
+            }
             _ => self.to_string(),
         };
         let body = match flavor {
@@ -129,7 +134,7 @@ impl IngestError {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"sluice\""),
+                HeaderValue::from_static("Basic realm=\"InfluxDB\""),
             );
         }
         response

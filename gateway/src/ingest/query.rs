@@ -91,9 +91,7 @@ async fn answer(
         .iter()
         .find(|(k, _)| k == "p")
         .map(|(_, v)| v.as_str());
-    if !state.limits.load().tokens.allows(&headers, password) {
-        return Err(IngestError::Unauthorized);
-    }
+    state.limits.load().tokens.authorize(&headers, password)?;
     let q = params
         .iter()
         .find(|(k, _)| k == "q")

@@ -195,6 +195,10 @@ async fn query_parameters_are_read_as_influxdb_reads_them() {
     let (status, _, body) = send(&h, post("/write?db=d&consistency=bogus", "m v=1 1\n")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body, r#"{"error":"invalid consistency level"}"#);
+    // … checked after parsing, as 1.x does: a body of which nothing parses says so.
+    let (status, _, body) = send(&h, post("/write?db=d&consistency=bogus", "garbage\n")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("unable to parse"), "{body}");
 }
 
 #[tokio::test]
@@ -223,6 +227,12 @@ async fn gzip_bodies_and_bombs() {
 async fn auth_v1_and_v2() {
     let h = harness(&["s3cret"], 1 << 20, 1 << 20);
     let (status, _, body) = send(&h, post("/write?db=d", "m v=1 1\n")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body.contains("unable to parse authentication credentials"),
+        "{body}"
+    );
+    let (status, _, body) = send(&h, post("/write?db=d&u=x&p=wrong", "m v=1 1\n")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("authorization failed"), "{body}");
     let (status, _, _) = send(&h, post("/write?db=d&u=x&p=s3cret", "m v=1 1\n")).await;

@@ -27,24 +27,33 @@ pub(super) async fn write_v1(
 ) -> Response {
     let result = async {
         let params = Params::parse(raw.as_deref());
-        if !state.limits.load().tokens.allows(&headers, params.get("p")) {
-            return Err(IngestError::Unauthorized);
-        }
+        state
+            .limits
+            .load()
+            .tokens
+            .authorize(&headers, params.get("p"))?;
         let db = params.non_empty("db").ok_or(IngestError::MissingDb)?;
         let precision_text = params.get("precision").unwrap_or_default();
         let precision = Precision::from_v1(precision_text)
             .ok_or_else(|| IngestError::BadPrecision(precision_text.to_owned()))?;
-        if let Some(level) = params.non_empty("consistency")
-            && !is_consistency_level(level)
-        {
-            return Err(IngestError::BadConsistency);
-        }
+        let consistency_ok = params
+            .non_empty("consistency")
+            .is_none_or(is_consistency_level);
         let context = Context {
             db: db.to_owned(),
             rp: params.non_empty("rp").map(str::to_owned),
         };
         let origin = Origin::client(source);
-        ingest(&state, context, &origin, precision, &headers, body).await
+        ingest(
+            &state,
+            context,
+            &origin,
+            precision,
+            &headers,
+            body,
+            consistency_ok,
+        )
+        .await
     }
     .await;
     respond(&state, "write_v1", Flavor::V1, result)
@@ -60,9 +69,7 @@ pub(super) async fn write_v2(
 ) -> Response {
     let result = async {
         let params = Params::parse(raw.as_deref());
-        if !state.limits.load().tokens.allows(&headers, None) {
-            return Err(IngestError::Unauthorized);
-        }
+        state.limits.load().tokens.authorize(&headers, None)?;
         let bucket = params
             .non_empty("bucket")
             .filter(|b| !b.starts_with('/'))
@@ -83,6 +90,7 @@ pub(super) async fn write_v2(
             precision,
             &headers,
             body,
+            true,
         )
         .await
     }
@@ -90,6 +98,8 @@ pub(super) async fn write_v2(
     respond(&state, "write_v2", Flavor::V2, result)
 }
 
+/// Reads, parses and accepts one write; `consistency_ok` is false when a 1.x write
+/// named a consistency level InfluxDB does not know.
 async fn ingest(
     state: &AppState,
     context: Context,
@@ -97,10 +107,23 @@ async fn ingest(
     precision: Precision,
     headers: &HeaderMap,
     body: Body,
+    consistency_ok: bool,
 ) -> Result<(), IngestError> {
     let limits = state.limits.load_full();
     let body = read_body(body, headers, limits.max_body).await?;
     let (batch, summary) = canonical_batch(context, &body, precision, &limits.lineproto);
+    // InfluxDB 1.x checks `consistency` after parsing: a body of which no line parses
+    // gets the parse error, anything else the consistency error, and nothing is written.
+    if !consistency_ok {
+        let unparsable = summary.points == 0
+            && summary
+                .first_error
+                .as_ref()
+                .is_some_and(|e| !e.kind.is_partial_write());
+        if !unparsable {
+            return Err(IngestError::BadConsistency);
+        }
+    }
     match state
         .pipeline
         .accept(batch, body.len(), origin, Resend::Possible)
