@@ -1,4 +1,5 @@
 use crate::config::{LogConfig, LogFormat};
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global log subscriber (stderr). `RUST_LOG` overrides the configured level.
@@ -10,6 +11,8 @@ pub fn init_logging(config: &LogConfig) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour only on a terminal: a log file or journald gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     let _already_set = match config.format {
         LogFormat::Text => builder.try_init(),
