@@ -48,6 +48,12 @@ pub enum AppError {
     /// The HTTP server failed.
     #[error("http server: {0}")]
     Serve(std::io::Error),
+    /// No `[[outputs]]`: a point accepted with nowhere to go could never leave the
+    /// buffer.
+    #[error(
+        "no [[outputs]] configured: every accepted point must go somewhere (add an InfluxDB, or another Sluice, as an output)"
+    )]
+    NoOutputs,
 }
 
 /// Runs the gateway until `shutdown` is cancelled. With `config_path` (the file `config`
@@ -58,6 +64,9 @@ pub async fn run(
     config_path: Option<&Path>,
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
+    if config.outputs.is_empty() {
+        return Err(AppError::NoOutputs);
+    }
     let metrics = Arc::new(Metrics::new());
     let dead_letters = Arc::new(DeadLetters::open(&config.dead_letter_dir())?);
     let output_names: Vec<String> = config.outputs.iter().map(|o| o.name.clone()).collect();
@@ -81,9 +90,6 @@ pub async fn run(
     // Forwarders get their own token: they stop only after ingest has drained.
     let forward_shutdown = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
-    if config.outputs.is_empty() {
-        tracing::warn!("no [[outputs]] configured: accepted points stay in the buffer");
-    }
     let outputs = Arc::new(Outputs::new(
         Shared {
             queue: queue.clone(),

@@ -176,3 +176,28 @@ fn check_accepts_every_example_config() {
         );
     }
 }
+
+#[test]
+fn check_and_run_both_refuse_a_config_without_outputs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = SluiceConfig::new()
+        .toml()
+        .replace("{port}", "18086")
+        .replace("{dir}", &dir.path().to_string_lossy());
+    let out = check(&text, &[]);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert!(out.stderr.contains("no [[outputs]]"), "{}", out.describe());
+    let path = dir.path().join("no-outputs.toml");
+    std::fs::write(&path, text).expect("writing the config");
+    let path_arg = path.to_string_lossy().into_owned();
+    let out = run_command(
+        &mut sluice_command(&["run", "-c", &path_arg], dir.path()),
+        CHECK_TIMEOUT,
+    );
+    assert!(
+        out.code.is_some_and(|code| code != 0),
+        "run without outputs: {}",
+        out.describe()
+    );
+    assert!(out.stderr.contains("no [[outputs]]"), "{}", out.describe());
+}

@@ -12,6 +12,10 @@ use std::sync::Arc;
 /// Checks `path`; the error names what is wrong.
 pub(crate) fn run(path: &Path) -> anyhow::Result<()> {
     let config = Config::load(path)?;
+    // `sluice run` refuses this too.
+    if config.outputs.is_empty() {
+        return Err(sluice::app::AppError::NoOutputs.into());
+    }
     let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
     let caps = Capabilities::ephemeral(scratch.path())?;
     let parts = sluice::chain::ChainParts::with_caps(&config, caps)?;
