@@ -151,4 +151,29 @@ mod tests {
         let body = b"cpu v=1 1\nlog msg=\"two\nlines\" 2\ncpu v=2 3\n";
         assert_eq!(count_points(body), 3);
     }
+
+    #[test]
+    fn bodies_without_strings_count_their_non_empty_lines() {
+        for (body, points) in [
+            (&b""[..], 0),
+            (b"\n\n", 0),
+            (b"cpu v=1 1", 1),
+            (b"cpu v=1 1\n", 1),
+            (b"\ncpu v=1 1\n\ncpu v=2 2", 2),
+            (b"a,t=x\\ y v=1i 1\nb v=2 2\nc v=3 3\n", 3),
+        ] {
+            assert_eq!(
+                count_points(body),
+                points,
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+            assert_eq!(
+                count_points(body),
+                sluice_lineproto::trusted_points(body).count() as u64,
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
 }
