@@ -1,9 +1,7 @@
 //! Compressing a request body: the parts' lines go straight into a gzip stream (no
-//! concatenated copy first). Large bodies are compressed on blocking threads, so the
-//! requests in flight use every core while a backlog drains; a
-//! [`Turnstile`](super::turnstile::Turnstile) keeps their first sends in buffer order
-//! (a later body compressed faster would otherwise overtake an earlier one). The
-//! deflate backend is zlib-rs (flate2's
+//! concatenated copy first). It runs in the request's own poll, not on a blocking
+//! thread, so requests reach the store in buffer order (a later body compressed faster
+//! elsewhere would overtake an earlier one). The deflate backend is zlib-rs (flate2's
 //! `zlib-rs` feature, with zlib-rs's `std` for CPU detection): pure Rust and faster than
 //! the default miniz_oxide, which was the forward path's top cost.
 

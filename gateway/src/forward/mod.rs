@@ -13,7 +13,6 @@ mod outputs;
 mod piece;
 mod refusal;
 mod retry;
-mod turnstile;
 
 pub use client::{SendError, Sender, redacted_error, redacted_url};
 pub use coalesce::{Request, coalesce};

@@ -1,9 +1,7 @@
 //! The forwarder of one output: read from its buffer cursor, coalesce, compress, send,
 //! retry until the store takes it (or dead-letter what it refuses), then acknowledge.
-//! Up to `concurrency` requests are in flight at once; their bodies are compressed in
-//! parallel (large ones on blocking threads), their first sends start in buffer order
-//! (a [`Turnstile`]), and they are acknowledged strictly in buffer order, so the cursor
-//! never passes a request that has not landed. On shutdown
+//! Up to `concurrency` requests are in flight at once; they are acknowledged strictly in
+//! buffer order, so the cursor never passes a request that has not landed. On shutdown
 //! it stops between requests; anything not acknowledged is replayed on the next start
 //! (at-least-once).
 //!
@@ -28,7 +26,6 @@ use super::health::OutputHealth;
 use super::piece::Piece;
 use super::refusal::Refusal;
 use super::retry::Backoff;
-use super::turnstile::{Turn, Turnstile};
 use crate::batch::{Batch, Origin};
 use crate::buffer::{Consumer, EntryId};
 use crate::config::{Api, OutputConfig};
@@ -51,10 +48,6 @@ use tokio_util::sync::CancellationToken;
 
 /// Most records taken from the buffer per read.
 const READ_RECORDS: usize = 256;
-
-/// Bodies at least this large (uncompressed) are compressed on a blocking thread, so
-/// the requests in flight compress in parallel; smaller ones in the request's own poll.
-const PARALLEL_COMPRESSION_BYTES: usize = 64 * 1024;
 
 /// Everything one forwarder needs.
 pub struct Forwarder {
@@ -131,8 +124,6 @@ impl Forwarder {
         });
         let mut in_flight: FuturesOrdered<InFlight> = FuturesOrdered::new();
         let mut queued: VecDeque<Planned> = VecDeque::new();
-        // First sends go out in buffer order, whichever body is compressed first.
-        let turnstile = Turnstile::new();
         // A statement is in flight: nothing else starts until it is done.
         let mut barrier = false;
         loop {
@@ -151,7 +142,7 @@ impl Forwarder {
                     break;
                 };
                 barrier = matches!(next, Planned::Statement(..));
-                in_flight.push_back(next.into_future(&delivery, &turnstile));
+                in_flight.push_back(next.into_future(&delivery));
             }
             tokio::select! {
                 biased;
@@ -195,12 +186,11 @@ enum Planned {
 }
 
 impl Planned {
-    fn into_future(self, delivery: &Arc<Delivery>, turnstile: &Arc<Turnstile>) -> InFlight {
+    fn into_future(self, delivery: &Arc<Delivery>) -> InFlight {
         match self {
             Planned::Send(request) => {
                 let delivery = Arc::clone(delivery);
-                let turn = turnstile.take();
-                Box::pin(async move { delivery.deliver(request, turn).await })
+                Box::pin(async move { delivery.deliver(request).await })
             }
             Planned::Statement(statement, id) => {
                 let delivery = Arc::clone(delivery);
@@ -323,16 +313,11 @@ impl Drop for SuspectMark<'_> {
 impl Delivery {
     /// Sends one request until the store takes all of it, splitting it when the store
     /// refuses it and dead-lettering only the pieces refused on their own.
-    /// `turn` orders its first send after those of the requests planned before it.
-    async fn deliver(&self, request: Request, turn: Turn) -> Outcome {
+    async fn deliver(&self, request: Request) -> Outcome {
         let ids = request.ids.clone();
-        let mut turn = Some(turn);
         let mut work = VecDeque::from([(Piece::of(request), Attempts::new(&self.config))]);
         while let Some((piece, mut attempts)) = work.pop_front() {
-            match self
-                .send(&piece, &mut attempts, !work.is_empty(), &mut turn)
-                .await
-            {
+            match self.send(&piece, &mut attempts, !work.is_empty()).await {
                 Sent::Delivered => {}
                 Sent::Split([a, b]) => {
                     work.push_front((b, Attempts::new(&self.config)));
@@ -354,29 +339,6 @@ impl Delivery {
         Outcome::Done(ids)
     }
 
-    /// The body of `piece` and whether it is gzipped: compressed at the output's level
-    /// (on a blocking thread when large, so requests in flight compress in parallel), or
-    /// as it is when compression is off or fails.
-    async fn body(&self, piece: &Piece) -> (bytes::Bytes, bool) {
-        let Some(level) = self.config.gzip_level() else {
-            return (piece.body(), false);
-        };
-        let size: usize = piece.parts.iter().map(|p| p.lines().len()).sum();
-        let compressed = if size < PARALLEL_COMPRESSION_BYTES {
-            gzip_parts(&piece.parts, level).ok()
-        } else {
-            let parts = piece.parts.clone();
-            tokio::task::spawn_blocking(move || gzip_parts(&parts, level))
-                .await
-                .ok()
-                .and_then(Result::ok)
-        };
-        match compressed {
-            Some(body) => (body, true),
-            None => (piece.body(), false),
-        }
-    }
-
     /// Dead-letters a batch the buffer handed out `deliveries` times without it being
     /// acknowledged (each gateway that took it died or hung on it): it must not take
     /// down or stall the next gateway too. Stored first, acknowledged after, so a crash
@@ -396,25 +358,19 @@ impl Delivery {
 
     /// Sends one piece until it lands, is refused, must be split, or — when it keeps
     /// failing with a suspect answer and `others` pieces of its request are waiting —
-    /// should wait behind them (their fate tells whether the output is healthy). The
-    /// request's `turn`, while it holds one, is waited for before the first send and let
-    /// go as it starts.
-    async fn send(
-        &self,
-        piece: &Piece,
-        attempts: &mut Attempts,
-        others: bool,
-        turn: &mut Option<Turn>,
-    ) -> Sent {
+    /// should wait behind them (their fate tells whether the output is healthy).
+    async fn send(&self, piece: &Piece, attempts: &mut Attempts, others: bool) -> Sent {
         let config = &self.config;
         let name = config.name.as_str();
-        let (body, gzipped) = self.body(piece).await;
-        if let Some(turn) = turn.take() {
-            tokio::select! {
-                () = turn.wait() => {}
-                () = self.shutdown.cancelled() => return Sent::Shutdown,
-            }
-        }
+        // Compressed here, in the request's own poll, so requests go out in buffer order:
+        // on a blocking thread a later request's body could be ready first and overtake.
+        let compressed = config
+            .gzip_level()
+            .and_then(|level| gzip_parts(&piece.parts, level).ok());
+        let (body, gzipped) = match compressed {
+            Some(body) => (body, true),
+            None => (piece.body(), false),
+        };
         let mut suspect = SuspectMark {
             delivery: self,
             marked: false,
