@@ -307,6 +307,17 @@ fn broken_changes_are_refused_while_the_old_chain_serves() {
             "config",
         ),
         ("a sha256 pin the file does not match", pinned, "load"),
+        (
+            "a config without outputs",
+            SluiceConfig::new()
+                .plugin(
+                    "strip",
+                    &strip_wasm,
+                    &format!("config = {}\n", strip("node")),
+                )
+                .toml(),
+            "config",
+        ),
     ];
     for (n, (what, broken, stage)) in cases.iter().enumerate() {
         sluice.replace_config(broken);
@@ -350,7 +361,7 @@ fn broken_changes_are_refused_while_the_old_chain_serves() {
     )
     .unwrap_or(0.0);
     assert!(
-        failed >= 7.0,
+        failed >= 8.0,
         "sluice_reloads_total{{result=\"failed\"}} = {failed}"
     );
     assert!(sluice.log().contains("reload refused"), "no log line");

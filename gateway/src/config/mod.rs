@@ -320,10 +320,11 @@ pub struct OutputConfig {
     /// Write API to use.
     #[serde(default = "default_api")]
     pub api: Api,
-    /// v1: user name sent as `u` (InfluxDB auth).
+    /// v1: user name, sent with `password` as HTTP Basic auth (InfluxDB 1.x reads it as
+    /// it reads `u` and `p`; never put in the URL, which logs and `/health` quote).
     #[serde(default, deserialize_with = "env::expand_opt")]
     pub username: Option<String>,
-    /// v1: password sent as `p`.
+    /// v1: password (see `username`).
     #[serde(default, deserialize_with = "env::expand_opt")]
     pub password: Option<String>,
     /// v2: organisation.

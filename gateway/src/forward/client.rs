@@ -212,7 +212,18 @@ impl Sender {
         let c = &self.config;
         match (c.api, &c.username, &c.password, &c.token) {
             (Api::V1, Some(user), Some(password), _) => request.basic_auth(user, Some(password)),
-            (Api::V2, _, _, Some(token)) => request.header(AUTHORIZATION, format!("Token {token}")),
+            (Api::V2, _, _, Some(token)) => {
+                let value = format!("Token {token}");
+                match reqwest::header::HeaderValue::from_str(&value) {
+                    Ok(mut header) => {
+                        // Kept out of debug output, as `basic_auth` does for its header.
+                        header.set_sensitive(true);
+                        request.header(AUTHORIZATION, header)
+                    }
+                    // Fails at send with the reason.
+                    Err(_) => request.header(AUTHORIZATION, value),
+                }
+            }
             _ => request,
         }
     }

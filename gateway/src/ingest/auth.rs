@@ -15,6 +15,11 @@ impl Tokens {
         Self(tokens)
     }
 
+    /// Whether authentication is off (no tokens).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// `Ok` when no token is required or the request carries a valid one; else
     /// [`IngestError::NoCredentials`] when it carries none at all (no `p` parameter, no
     /// `Authorization` header), [`IngestError::Unauthorized`] when they are wrong —
@@ -24,9 +29,10 @@ impl Tokens {
         headers: &HeaderMap,
         query_password: Option<&str>,
     ) -> Result<(), IngestError> {
+        let query_password = query_password.filter(|p| !p.is_empty());
         if self.allows(headers, query_password) {
             Ok(())
-        } else if query_password.is_none() && !headers.contains_key(header::AUTHORIZATION) {
+        } else if query_password.is_none() && !has_credentials_header(headers) {
             Err(IngestError::NoCredentials)
         } else {
             Err(IngestError::Unauthorized)
@@ -74,6 +80,28 @@ impl Tokens {
             .iter()
             .fold(false, |found, t| found | ct_eq(t.as_bytes(), candidate))
     }
+}
+
+/// Whether `headers` carry an `Authorization` that reads as credentials: `Token` or
+/// `Bearer` with a value, or `Basic` with base64 of `user:password` (1.x's
+/// `parseCredentials`; anything else is "unable to parse authentication credentials").
+fn has_credentials_header(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let value = value.trim();
+    let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
+    let credential = credential.trim();
+    if scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer") {
+        return !credential.is_empty();
+    }
+    scheme.eq_ignore_ascii_case("basic")
+        && base64::engine::general_purpose::STANDARD
+            .decode(credential)
+            .is_ok_and(|decoded| decoded.contains(&b':'))
 }
 
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {

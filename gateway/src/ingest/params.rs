@@ -1,16 +1,21 @@
-//! [`Params`]: a write's query string read as InfluxDB reads it (Go's `url.Values.Get`):
-//! the first value of a repeated key wins, a key without `=` has an empty value, and a
-//! malformed escape never fails the request.
+//! [`Params`]: a write's query string read as InfluxDB reads it (Go's `url.ParseQuery`
+//! and `url.Values.Get`): the first value of a repeated key wins, a key without `=` has
+//! an empty value, and a pair with a malformed `%` escape is left out (it never fails
+//! the request).
 
 /// The decoded `key=value` pairs of a query string, in order.
 #[derive(Debug, Default)]
 pub(super) struct Params(Vec<(String, String)>);
 
 impl Params {
-    /// The pairs of `raw` (the part after `?`, if any), percent- and `+`-decoded.
+    /// The pairs of `raw` (the part after `?`, if any), percent- and `+`-decoded; pairs
+    /// with a malformed escape are left out.
     pub(super) fn parse(raw: Option<&str>) -> Self {
         Self(
-            form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            raw.unwrap_or_default()
+                .split('&')
+                .filter(|pair| well_escaped(pair))
+                .flat_map(|pair| form_urlencoded::parse(pair.as_bytes()))
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect(),
         )
@@ -29,6 +34,17 @@ impl Params {
     pub(super) fn non_empty(&self, key: &str) -> Option<&str> {
         self.get(key).filter(|v| !v.is_empty())
     }
+}
+
+/// Whether every `%` in `pair` starts an escape of two hex digits (Go's `unescape`
+/// refuses the pair otherwise).
+fn well_escaped(pair: &str) -> bool {
+    let b = pair.as_bytes();
+    b.iter().enumerate().all(|(i, &c)| {
+        c != b'%'
+            || (b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    })
 }
 
 /// Whether `level` is a consistency level InfluxDB 1.x accepts on `/write` (`any`, `one`,
@@ -57,8 +73,11 @@ mod tests {
     }
 
     #[test]
-    fn a_malformed_escape_is_kept_as_written() {
-        assert_eq!(Params::parse(Some("db=a%zz")).get("db"), Some("a%zz"));
+    fn a_pair_with_a_malformed_escape_is_left_out() {
+        let p = Params::parse(Some("db=a%zz&rp=r%2Fx&db=b&precision=%"));
+        assert_eq!(p.get("db"), Some("b"));
+        assert_eq!(p.get("rp"), Some("r/x"));
+        assert_eq!(p.get("precision"), None);
     }
 
     #[test]

@@ -22,7 +22,8 @@ use http_body_util::BodyExt;
 pub struct QueryTarget {
     /// Base URL of the store.
     pub url: String,
-    /// Credentials added when the client sent none.
+    /// Credentials sent as HTTP Basic auth when Sluice's tokens are on (the client's are
+    /// taken out of the URL), or when the client's URL holds none.
     pub username: Option<String>,
     /// Password for `username`.
     pub password: Option<String>,
@@ -132,14 +133,35 @@ async fn answer(
             truncate(q, 80)
         )));
     };
+    // Which credentials influxd gets. With Sluice's tokens on, the client's were checked
+    // against them (and may be a Sluice token): they are taken out of the URL and the
+    // store gets the output's own. With tokens off, the client's own go through, and
+    // the output's are added only when the URL holds none (influxd reads `u` and `p`
+    // there, both non-empty, before any header).
+    let url_pairs = parse_form(raw.as_bytes());
+    let client_credentials = ["u", "p"].iter().all(|key| {
+        url_pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .is_some_and(|(_, v)| !v.is_empty())
+    });
+    let (query, add_output_credentials) = if limits.tokens.is_empty() {
+        (raw.clone(), !client_credentials)
+    } else {
+        let kept = url_pairs.iter().filter(|(k, _)| k != "u" && k != "p");
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(kept)
+            .finish();
+        (query, true)
+    };
     proxy(
         state,
         target,
         method,
-        &raw,
+        &query,
         &headers,
         body,
-        password.is_some(),
+        add_output_credentials,
     )
     .await
 }
@@ -163,7 +185,7 @@ async fn proxy(
     raw_query: &str,
     headers: &HeaderMap,
     body: Bytes,
-    client_sent_password: bool,
+    add_output_credentials: bool,
 ) -> Result<Response, IngestError> {
     let mut url = format!("{}/query", target.url.trim_end_matches('/'));
     if !raw_query.is_empty() {
@@ -172,9 +194,9 @@ async fn proxy(
     }
     let url = reqwest::Url::parse(&url).map_err(|e| IngestError::BadGateway(e.to_string()))?;
     let mut request = state.http.request(method, url).body(body);
-    // Credentials were checked against Sluice's tokens; the store gets the output's own,
-    // in a header (never in the URL, which error messages quote).
-    if !client_sent_password && let (Some(u), Some(p)) = (&target.username, &target.password) {
+    // The output's credentials go in a header (never in the URL, which error messages
+    // quote); see `answer` for when.
+    if add_output_credentials && let (Some(u), Some(p)) = (&target.username, &target.password) {
         request = request.basic_auth(u, Some(p));
     }
     for name in [header::CONTENT_TYPE, header::ACCEPT] {

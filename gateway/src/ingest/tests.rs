@@ -235,6 +235,17 @@ async fn auth_v1_and_v2() {
     let (status, _, body) = send(&h, post("/write?db=d&u=x&p=wrong", "m v=1 1\n")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("authorization failed"), "{body}");
+    // An empty `p` or an `Authorization` that does not read as credentials is none.
+    let (status, _, body) = send(&h, post("/write?db=d&u=x&p=", "m v=1 1\n")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("unable to parse"), "{body}");
+    let req = Request::post("/write?db=d")
+        .header("authorization", "Basic !!!")
+        .body(Body::from("m v=1 1\n"))
+        .unwrap();
+    let (status, _, body) = send(&h, req).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("unable to parse"), "{body}");
     let (status, _, _) = send(&h, post("/write?db=d&u=x&p=s3cret", "m v=1 1\n")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _, body) = send(&h, post("/api/v2/write?bucket=d", "m v=1 1\n")).await;

@@ -161,6 +161,8 @@ mod tests {
             (b"cpu v=1 1\n", 1),
             (b"\ncpu v=1 1\n\ncpu v=2 2", 2),
             (b"a,t=x\\ y v=1i 1\nb v=2 2\nc v=3 3\n", 3),
+            // A backslash before a line feed continues the line (1.x's `scanLine`).
+            (b"m,t=a\\\nb v=1 5\n", 1),
         ] {
             assert_eq!(
                 count_points(body),

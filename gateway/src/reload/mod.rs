@@ -185,6 +185,11 @@ impl Reloader {
             .await
             .map_err(|e| ("config", e))?
             .map_err(|e| ("config", e.to_string()))?;
+        // As `sluice run` and `sluice check`: without an output nothing accepted could
+        // ever leave the buffer.
+        if next.outputs.is_empty() {
+            return Err(("config", crate::app::AppError::NoOutputs.to_string()));
+        }
         let live = self.pipeline.chain();
         if running.parts.is_none() && !next.plugins.is_empty() {
             let config = next.clone();
