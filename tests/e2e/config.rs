@@ -116,17 +116,22 @@ fn check_rejects_a_missing_file() {
     assert!(out.stderr.contains("nope.toml"), "{}", out.describe());
 }
 
+/// `sluice run -c` on `text`, written into `dir` (expected to exit at once).
+fn run_with(dir: &Path, text: &str) -> CommandOutput {
+    let path = dir.join("run.toml");
+    std::fs::write(&path, text).expect("writing the config");
+    let path_arg = path.to_string_lossy().into_owned();
+    run_command(
+        &mut sluice_command(&["run", "-c", &path_arg], dir),
+        CHECK_TIMEOUT,
+    )
+}
+
 #[test]
 fn run_refuses_an_invalid_config() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (text, _) = insert_line(&valid_config(dir.path()), 2, "bogus_key = 1");
-    let path = dir.path().join("bad.toml");
-    std::fs::write(&path, text).expect("writing the config");
-    let path_arg = path.to_string_lossy().into_owned();
-    let out = run_command(
-        &mut sluice_command(&["run", "-c", &path_arg], dir.path()),
-        CHECK_TIMEOUT,
-    );
+    let out = run_with(dir.path(), &text);
     assert!(
         out.code.is_some_and(|code| code != 0),
         "run with an unknown key: {}",
@@ -187,13 +192,7 @@ fn check_and_run_both_refuse_a_config_without_outputs() {
     let out = check(&text, &[]);
     assert_eq!(out.code, Some(1), "{}", out.describe());
     assert!(out.stderr.contains("no [[outputs]]"), "{}", out.describe());
-    let path = dir.path().join("no-outputs.toml");
-    std::fs::write(&path, text).expect("writing the config");
-    let path_arg = path.to_string_lossy().into_owned();
-    let out = run_command(
-        &mut sluice_command(&["run", "-c", &path_arg], dir.path()),
-        CHECK_TIMEOUT,
-    );
+    let out = run_with(dir.path(), &text);
     assert!(
         out.code.is_some_and(|code| code != 0),
         "run without outputs: {}",

@@ -49,29 +49,7 @@ impl Tokens {
         {
             return true;
         }
-        let Some(value) = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-        else {
-            return false;
-        };
-        let value = value.trim();
-        let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
-        let credential = credential.trim();
-        if scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer") {
-            return self.contains(credential.as_bytes());
-        }
-        if scheme.eq_ignore_ascii_case("basic") {
-            let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(credential) else {
-                return false;
-            };
-            let password = match decoded.iter().position(|&b| b == b':') {
-                Some(i) => &decoded[i + 1..],
-                None => &decoded[..],
-            };
-            return self.contains(password);
-        }
-        false
+        header_secret(headers).is_some_and(|secret| self.contains(&secret.bytes))
     }
 
     fn contains(&self, candidate: &[u8]) -> bool {
@@ -82,26 +60,46 @@ impl Tokens {
     }
 }
 
-/// Whether `headers` carry an `Authorization` that reads as credentials: `Token` or
-/// `Bearer` with a value, or `Basic` with base64 of `user:password` (1.x's
-/// `parseCredentials`; anything else is "unable to parse authentication credentials").
-fn has_credentials_header(headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let value = value.trim();
+/// The secret an `Authorization` header carries: the value of `Token` or `Bearer`, the
+/// password of `Basic` (base64 of `user:password`; all of it without a colon).
+struct HeaderSecret {
+    bytes: Vec<u8>,
+    /// Whether InfluxDB 1.x would read it as credentials (`parseCredentials`): a
+    /// non-empty token, or Basic with its colon. Else 1.x answers "unable to parse
+    /// authentication credentials".
+    well_formed: bool,
+}
+
+/// The secret of `headers`' `Authorization`, if it has one with a known scheme.
+fn header_secret(headers: &HeaderMap) -> Option<HeaderSecret> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
     let credential = credential.trim();
     if scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer") {
-        return !credential.is_empty();
+        return Some(HeaderSecret {
+            bytes: credential.as_bytes().to_vec(),
+            well_formed: !credential.is_empty(),
+        });
     }
-    scheme.eq_ignore_ascii_case("basic")
-        && base64::engine::general_purpose::STANDARD
-            .decode(credential)
-            .is_ok_and(|decoded| decoded.contains(&b':'))
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let mut decoded = base64::engine::general_purpose::STANDARD
+        .decode(credential)
+        .ok()?;
+    let colon = decoded.iter().position(|&b| b == b':');
+    let well_formed = colon.is_some();
+    // The password: what follows the first colon (`i + 1 <= len`).
+    let bytes = match colon {
+        Some(i) => decoded.split_off(i + 1),
+        None => decoded,
+    };
+    Some(HeaderSecret { bytes, well_formed })
+}
+
+/// Whether `headers` carry an `Authorization` that reads as credentials.
+fn has_credentials_header(headers: &HeaderMap) -> bool {
+    header_secret(headers).is_some_and(|secret| secret.well_formed)
 }
 
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
