@@ -6,6 +6,7 @@
 
 use super::AppState;
 use super::error::{Flavor, IngestError};
+use super::params::Params;
 use crate::config::{Api, Config};
 use crate::forward::redacted_error;
 use crate::pipeline::AcceptError;
@@ -84,31 +85,24 @@ async fn answer(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let mut params: Vec<(String, String)> = parse_form(raw.as_bytes());
+    let url_params = Params::parse(raw.as_bytes());
+    let mut params = Params::parse(raw.as_bytes());
     if is_form {
-        params.extend(parse_form(&body));
+        params.extend(Params::parse(&body));
     }
-    let password = params
-        .iter()
-        .find(|(k, _)| k == "p")
-        .map(|(_, v)| v.as_str());
-    state.limits.load().tokens.authorize(&headers, password)?;
-    let q = params
-        .iter()
-        .find(|(k, _)| k == "q")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
+    state
+        .limits
+        .load()
+        .tokens
+        .authorize(&headers, params.get("p"))?;
+    let q = params.get("q").unwrap_or("");
     let statements: Vec<&str> = q
         .split(';')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
     if !statements.is_empty() && statements.iter().all(|s| StatementKind::of(s).is_some()) {
-        let db = params
-            .iter()
-            .find(|(k, _)| k == "db")
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty());
+        let db = params.non_empty("db").map(str::to_owned);
         for text in &statements {
             let statement = Statement {
                 db: db.clone(),
@@ -138,21 +132,13 @@ async fn answer(
     // store gets the output's own. With tokens off, the client's own go through, and
     // the output's are added only when the URL holds none (influxd reads `u` and `p`
     // there, both non-empty, before any header).
-    let url_pairs = parse_form(raw.as_bytes());
-    let client_credentials = ["u", "p"].iter().all(|key| {
-        url_pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .is_some_and(|(_, v)| !v.is_empty())
-    });
+    let client_credentials = ["u", "p"]
+        .iter()
+        .all(|key| url_params.non_empty(key).is_some());
     let (query, add_output_credentials) = if limits.tokens.is_empty() {
         (raw.clone(), !client_credentials)
     } else {
-        let kept = url_pairs.iter().filter(|(k, _)| k != "u" && k != "p");
-        let query = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(kept)
-            .finish();
-        (query, true)
+        (url_params.without(&["u", "p"]), true)
     };
     proxy(
         state,
@@ -225,65 +211,5 @@ fn truncate(s: &str, max: usize) -> &str {
     match s.char_indices().nth(max) {
         Some((i, _)) => &s[..i],
         None => s,
-    }
-}
-
-/// Decodes `application/x-www-form-urlencoded` pairs (also used for query strings).
-fn parse_form(input: &[u8]) -> Vec<(String, String)> {
-    input
-        .split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = match pair.iter().position(|&b| b == b'=') {
-                Some(i) => (&pair[..i], &pair[i + 1..]),
-                None => (pair, &b""[..]),
-            };
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(input: &[u8]) -> String {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < input.len() => match (hex(input[i + 1]), hex(input[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn form_decoding() {
-        let p = parse_form(b"q=CREATE+DATABASE+%22a%22&db=&x");
-        assert_eq!(p[0], ("q".into(), "CREATE DATABASE \"a\"".into()));
-        assert_eq!(p[1], ("db".into(), "".into()));
-        assert_eq!(p[2], ("x".into(), "".into()));
-        assert_eq!(percent_decode(b"%"), "%");
-        assert_eq!(percent_decode(b"%4"), "%4");
-        assert_eq!(percent_decode(b"%zz"), "%zz");
     }
 }

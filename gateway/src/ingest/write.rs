@@ -26,7 +26,7 @@ pub(super) async fn write_v1(
     body: Body,
 ) -> Response {
     let result = async {
-        let params = Params::parse(raw.as_deref());
+        let params = Params::parse(raw.as_deref().unwrap_or_default().as_bytes());
         state
             .limits
             .load()
@@ -68,7 +68,7 @@ pub(super) async fn write_v2(
     body: Body,
 ) -> Response {
     let result = async {
-        let params = Params::parse(raw.as_deref());
+        let params = Params::parse(raw.as_deref().unwrap_or_default().as_bytes());
         state.limits.load().tokens.authorize(&headers, None)?;
         let bucket = params
             .non_empty("bucket")
