@@ -120,10 +120,7 @@ pub(crate) fn write(
 /// Deletes `consumer`'s cursor file.
 pub(crate) fn remove(dir: &Path, consumer: &str) -> Result<(), Error> {
     let path = dir.join(file_name(consumer));
-    match std::fs::remove_file(&path) {
-        Err(e) if e.kind() != ErrorKind::NotFound => Err(Error::io("remove", &path, e)),
-        _ => Ok(()),
-    }
+    super::dir::remove_if_exists(&path).map_err(|e| Error::io("remove", &path, e))
 }
 
 #[cfg(test)]

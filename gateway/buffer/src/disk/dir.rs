@@ -30,6 +30,17 @@ pub(crate) fn lock(dir: &Path) -> Result<File, Error> {
 }
 
 /// Makes creations, renames and deletions in `dir` durable.
+/// Removes the file at `path`; one already gone is not an error (a crash or an earlier
+/// removal may have taken it).
+///
+/// Errors: any other error of `remove_file`.
+pub(crate) fn remove_if_exists(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn sync(dir: &Path) -> Result<(), Error> {
     File::open(dir)
         .and_then(|d| d.sync_all())

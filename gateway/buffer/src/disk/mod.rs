@@ -11,6 +11,15 @@ mod recovery;
 mod segment;
 mod state;
 
+/// Waits for `thread`, if any, and logs (as `<name> thread panicked`) if it panicked.
+fn join_logged(thread: Option<std::thread::JoinHandle<()>>, name: &str) {
+    if let Some(thread) = thread
+        && thread.join().is_err()
+    {
+        tracing::error!("{name} thread panicked");
+    }
+}
+
 #[cfg(test)]
 mod tests;
 
@@ -130,11 +139,7 @@ impl Drop for DiskInner {
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(writer) = writer
-            && writer.join().is_err()
-        {
-            tracing::error!("buffer writer thread panicked");
-        }
+        join_logged(writer, "buffer writer");
         // Like a crash: a removal still queued finishes on its own, or on the next open.
         self.core.reclaimer.stop();
     }
@@ -348,11 +353,7 @@ impl DiskQueue {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         let persisted = tokio::task::spawn_blocking(move || {
-            if let Some(writer) = writer
-                && writer.join().is_err()
-            {
-                tracing::error!("buffer writer thread panicked");
-            }
+            join_logged(writer, "buffer writer");
             let count = core.lock_state().consumers.len();
             let result = (0..count).try_for_each(|i| core.persist_cursor(i, true));
             core.reclaimer.finish();

@@ -100,11 +100,7 @@ impl Reclaimer {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(thread) = thread
-            && thread.join().is_err()
-        {
-            tracing::error!("buffer reclaim thread panicked");
-        }
+        super::join_logged(thread, "buffer reclaim");
     }
 
     /// Lets the thread end once it has removed what is queued, without waiting for it.
@@ -145,10 +141,7 @@ pub(crate) fn shrink_and_remove(path: &Path) -> std::io::Result<()> {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     }
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
+    super::dir::remove_if_exists(path)
 }
 
 #[cfg(test)]
