@@ -50,6 +50,9 @@ pub(crate) mod fields;
 mod input;
 mod key;
 pub(crate) mod line;
+#[cfg(sluice_simd)]
+mod simd;
+pub(crate) mod stops;
 pub(crate) mod swar;
 mod time;
 pub(crate) mod value;
@@ -57,7 +60,7 @@ pub(crate) mod value;
 pub(crate) use conflict::Scratch;
 pub(crate) use input::Input;
 pub(crate) use line::block_end;
-pub(crate) use swar::line_feed;
+pub(crate) use stops::line_feed;
 pub(crate) use value::{FieldType, check_value};
 
 use crate::canonicalize::Options;

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// The toolchain the gateway is built with (and the SDK needs), with the wasm target.
 const TOOLCHAIN: &str = include_str!("../../../rust-toolchain.toml");
+/// The repository's cargo settings: plugins built with wasm SIMD (see the file).
+const CARGO_CONFIG: &str = include_str!("../../../.cargo/config.toml");
 
 /// The SDK of the source tree this binary was built from.
 const BUILT_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../plugin-sdk");
@@ -91,6 +93,7 @@ fn scaffold(name: &str, sdk: &Path) -> Vec<(&'static str, String)> {
             CARGO_TOML.replace("{name}", name).replace("{sdk}", &sdk),
         ),
         ("rust-toolchain.toml", TOOLCHAIN.to_owned()),
+        (".cargo/config.toml", CARGO_CONFIG.to_owned()),
         (".gitignore", "/target\n".to_owned()),
         (
             "src/lib.rs",
@@ -235,10 +238,18 @@ mod tests {
         let cargo = &files[0].1;
         assert!(cargo.contains("name = \"demo-plug\""));
         assert!(cargo.contains("path = \"/src/plugin-sdk\""));
-        let lib = &files[3].1;
+        let file = |name: &str| {
+            files
+                .iter()
+                .find(|(rel, _)| *rel == name)
+                .map(|(_, text)| text.as_str())
+                .unwrap_or_default()
+        };
+        let lib = file("src/lib.rs");
         assert!(lib.contains("pub struct DemoPlug {"));
         assert!(lib.contains("export!(DemoPlug)"));
         assert!(lib.contains("release/demo_plug.wasm"));
-        assert!(files[1].1.contains("wasm32-wasip2"));
+        assert!(file("rust-toolchain.toml").contains("wasm32-wasip2"));
+        assert!(file(".cargo/config.toml").contains("target-feature=+simd128"));
     }
 }

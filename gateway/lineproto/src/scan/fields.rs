@@ -18,8 +18,9 @@ pub(crate) use stored::conflicts;
 
 use super::conflict::Scratch;
 use super::input::Input;
+use super::stops::{self, Stops};
 use super::value;
-use super::{Stop, skip_blank, swar};
+use super::{Stop, skip_blank};
 use crate::canonicalize::Options;
 use crate::error::ErrorKind;
 use stored::Seen;
@@ -43,12 +44,12 @@ pub(super) struct FieldSet {
     pub(super) trailing_backslash: bool,
 }
 
-/// Marks bytes that matter in a field set outside strings: `\`, `"`, `=`, `,` and bytes
-/// below `#` (space, LF, CR; and `!`, tabs, control bytes, which the scans step over).
-#[inline(always)]
-fn lanes(w: u64) -> u64 {
-    swar::lt(w, b'#') | swar::eq(w, b',') | swar::eq(w, b'=') | swar::eq(w, b'\\')
-}
+/// Bytes that matter in a field set outside strings: `\`, `"`, `=`, `,` and bytes below
+/// `#` (space, LF, CR; and `!`, tabs, control bytes, which the scans step over).
+pub(super) const STOPS: Stops = Stops {
+    below: b'#',
+    any: b",=\\",
+};
 
 /// Scans the field set after the key that ends at `key_end` (its space); `key_len` is
 /// the key's length, for the series key limit; `types` collects the fields' keys and
@@ -90,7 +91,7 @@ fn pairs(
     let mut i = start;
     loop {
         let key_start = i;
-        i = swar::find(b, i, lanes, |_, _| true);
+        i = stops::find(b, i, STOPS, |_, _| true);
         if i == key_start || b.get(i) != Some(&b'=') {
             return Ok(None);
         }
@@ -140,7 +141,7 @@ fn pairs(
 fn string_end(inp: &Input<'_>, mut i: usize) -> Option<usize> {
     let b = inp.b;
     loop {
-        i = swar::string_stop(b, i).min(inp.limit());
+        i = stops::string_stop(b, i).min(inp.limit());
         if inp.at_end_quoted(i) {
             return None;
         }

@@ -10,7 +10,7 @@
 use super::Stop;
 use super::dup::Duplicates;
 use super::input::Input;
-use super::swar::{self, eq, lt};
+use super::stops::{self, Stops};
 use crate::error::ErrorKind;
 
 /// What the key scan found.
@@ -24,12 +24,12 @@ pub(super) struct Key {
     pub(super) time_tag: bool,
 }
 
-/// Marks bytes that may end a run of name bytes: a backslash, `,`, `=` and bytes below
+/// Bytes that may end a run of name bytes: a backslash, `,`, `=` and bytes below
 /// `!` (space, LF, CR; tabs and other control bytes are stepped over).
-#[inline(always)]
-fn lanes(w: u64) -> u64 {
-    lt(w, b'!') | eq(w, b',') | eq(w, b'=') | eq(w, b'\\')
-}
+const STOPS: Stops = Stops {
+    below: b'!',
+    any: b",=\\",
+};
 
 /// What ends a part of the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,7 @@ enum End {
 fn separator(inp: &Input<'_>, mut i: usize, newlines: &mut usize) -> Result<End, Stop> {
     let b = inp.b;
     loop {
-        i = swar::find(b, i, lanes, |_, _| true);
+        i = stops::find(b, i, STOPS, |_, _| true);
         let Some(&c) = b.get(i) else {
             return Ok(End::Line);
         };

@@ -1,6 +1,6 @@
 //! Scanning eight bytes at a time in a `u64` ("SIMD within a register"), in safe and
-//! portable code (the same on x86-64 and wasm32): finding the first of a few bytes, and
-//! reading eight decimal digits at once.
+//! portable code: finding the first of a few bytes (where [`super::stops`] has no 128-bit
+//! SIMD), and reading eight decimal digits at once.
 //!
 //! A lane test marks the bytes of a word that may be of interest; the lowest marked byte
 //! is exact, higher ones may be false hits, so callers check each byte they are given.
@@ -8,9 +8,11 @@
 /// `0x01` in every byte.
 const LO: u64 = 0x0101_0101_0101_0101;
 /// `0x80` in every byte.
+#[cfg(not(sluice_simd))]
 const HI: u64 = 0x8080_8080_8080_8080;
 
 /// Marks the bytes of `w` equal to `c`.
+#[cfg(not(sluice_simd))]
 #[inline(always)]
 pub(crate) const fn eq(w: u64, c: u8) -> u64 {
     let x = w ^ (LO * c as u64);
@@ -19,6 +21,7 @@ pub(crate) const fn eq(w: u64, c: u8) -> u64 {
 
 /// Marks the bytes of `w` below `n` (at most 128): `lt(w, 0x21)` finds spaces, line
 /// feeds and carriage returns (and other control bytes) in one test.
+#[cfg(not(sluice_simd))]
 #[inline(always)]
 pub(crate) const fn lt(w: u64, n: u8) -> u64 {
     w.wrapping_sub(LO * n as u64) & !w & HI
@@ -26,6 +29,7 @@ pub(crate) const fn lt(w: u64, n: u8) -> u64 {
 
 /// The eight bytes at `i` as a little-endian word (the first byte lowest); past the end
 /// of `b`, bytes read as `0xFF`, which no lane test marks. `None` at or past the end.
+#[cfg(not(sluice_simd))]
 #[inline(always)]
 pub(crate) fn word(b: &[u8], i: usize) -> Option<u64> {
     if let Some(w) = b.get(i..i.wrapping_add(8)) {
@@ -42,6 +46,7 @@ pub(crate) fn word(b: &[u8], i: usize) -> Option<u64> {
 /// Index of the first byte at or after `i` that `lanes` marks and `accept` takes (given
 /// its index and value), or `b.len()`. The marked bytes of a word are walked without
 /// reloading it, so skipping escaped separators and false hits is cheap.
+#[cfg(not(sluice_simd))]
 #[inline(always)]
 pub(crate) fn find(
     b: &[u8],
@@ -64,21 +69,13 @@ pub(crate) fn find(
     b.len()
 }
 
-/// The first quote or backslash at or after `i` (where a string may end), or `b.len()`.
+/// Marks exactly the bytes of `w` equal to `c` (`0x80` in each): no false hits, unlike
+/// [`eq`], at a few more operations.
 #[inline(always)]
-pub(crate) fn string_stop(b: &[u8], i: usize) -> usize {
-    find(
-        b,
-        i,
-        |w| eq(w, b'"') | eq(w, b'\\'),
-        |_, c| c == b'"' || c == b'\\',
-    )
-}
-
-/// The first line feed at or after `i`, or `b.len()`.
-#[inline(always)]
-pub(crate) fn line_feed(b: &[u8], i: usize) -> usize {
-    find(b, i, |w| eq(w, b'\n'), |_, _| true)
+pub(crate) const fn eq_exact(w: u64, c: u8) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let x = w ^ (LO * c as u64);
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
 }
 
 /// The value of the eight ASCII digits in `w` (first digit in the lowest byte), or
@@ -165,9 +162,6 @@ mod tests {
         assert_eq!(name_stop(b"a,b,c", 2), 3);
         assert_eq!(name_stop(b"a,b", 9), 3);
         assert_eq!(name_stop(b"ab\tc", 0), 2, "a control byte is a candidate");
-        assert_eq!(string_stop(b"abc def, =\"x", 0), 10);
-        assert_eq!(string_stop(b"abc\\", 0), 3);
-        assert_eq!(line_feed(b"0123456789abcdef\n", 0), 16);
     }
 
     #[test]

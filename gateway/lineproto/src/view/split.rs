@@ -15,7 +15,8 @@
 
 use super::error::ViewErrorKind;
 use crate::error::ErrorKind;
-use crate::scan::swar::{self, eq, lt};
+use crate::scan::stops::{self, Stops};
+use crate::scan::swar;
 use crate::scan::{is_canonical_timestamp, odd_backslashes_before};
 
 /// Where the sections of a line are (absolute offsets).
@@ -33,12 +34,12 @@ pub(super) struct Split {
     pub(super) newlines: usize,
 }
 
-/// Marks bytes that may end a name in a key: `,` and bytes below `!` (space, LF; and
-/// false hits).
-#[inline(always)]
-fn key_lanes(w: u64) -> u64 {
-    lt(w, b'!') | eq(w, b',')
-}
+/// Bytes that may end a name in a key: `,` and bytes below `!` (space, LF; and false
+/// hits).
+const KEY_STOPS: Stops = Stops {
+    below: b'!',
+    any: b",",
+};
 
 /// The first byte at or after `i` that ends a name in the key as 1.x's parser reads it:
 /// a `,` (if `comma`) or a space whose byte before is not a backslash; or a line feed
@@ -46,7 +47,7 @@ fn key_lanes(w: u64) -> u64 {
 /// Escaped line feeds are counted in `newlines`.
 #[inline(always)]
 fn key_stop(b: &[u8], i: usize, comma: bool, newlines: &mut usize) -> usize {
-    swar::find(b, i, key_lanes, |i, c| {
+    stops::find(b, i, KEY_STOPS, |i, c| {
         let escaped = b.get(i.wrapping_sub(1)) == Some(&b'\\');
         match c {
             b',' => comma && !escaped,
@@ -99,7 +100,7 @@ pub(super) fn split<const TRUST: bool>(b: &[u8], start: usize) -> Result<Split, 
     // Timestamp: canonical digits up to the line feed.
     let ts_start = fields_end + 1;
     if TRUST {
-        let end = swar::line_feed(b, ts_start);
+        let end = stops::line_feed(b, ts_start);
         if end == ts_start {
             return Err(syntax(BadTimestamp));
         }
@@ -145,12 +146,12 @@ pub(super) fn timestamp(negative: bool, magnitude: Option<u64>) -> Option<i64> {
     }
 }
 
-/// Marks bytes that matter in a field set outside strings: `\`, `"`, space, LF (and
-/// `!`, control bytes: false hits).
-#[inline(always)]
-fn field_lanes(w: u64) -> u64 {
-    lt(w, b'#') | eq(w, b'\\')
-}
+/// Bytes that matter in a field set outside strings: `\`, `"`, space, LF (and `!`,
+/// control bytes: false hits).
+const FIELD_STOPS: Stops = Stops {
+    below: b'#',
+    any: b"\\",
+};
 
 /// The end of the field set that starts at `start`: the first space outside strings that
 /// no backslash takes along (1.x's `scanFields`, on a line it has checked already). A
@@ -162,7 +163,7 @@ fn fields_end(b: &[u8], start: usize, newlines: &mut usize) -> Result<usize, Vie
     let (mut equals, mut commas, mut counted) = (0usize, 0usize, start);
     let mut i = start;
     loop {
-        i = swar::find(b, i, field_lanes, |_, c| {
+        i = stops::find(b, i, FIELD_STOPS, |_, c| {
             matches!(c, b'\\' | b'"' | b' ' | b'\n')
         });
         match b.get(i) {
@@ -200,21 +201,13 @@ fn count_separators(b: &[u8], from: usize, to: usize, equals: &mut usize, commas
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(w);
         let w = u64::from_le_bytes(bytes);
-        *equals += eq_exact(w, b'=').count_ones() as usize;
-        *commas += eq_exact(w, b',').count_ones() as usize;
+        *equals += swar::eq_exact(w, b'=').count_ones() as usize;
+        *commas += swar::eq_exact(w, b',').count_ones() as usize;
     }
     for &c in words.remainder() {
         *equals += usize::from(c == b'=');
         *commas += usize::from(c == b',');
     }
-}
-
-/// Marks exactly the bytes of `w` equal to `c` (`0x80` in each).
-#[inline(always)]
-fn eq_exact(w: u64, c: u8) -> u64 {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    let x = w ^ (u64::from(c) * 0x0101_0101_0101_0101);
-    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
 }
 
 /// Index past the closing quote of the string whose body starts at `i` (a backslash
@@ -223,7 +216,7 @@ fn eq_exact(w: u64, c: u8) -> u64 {
 fn string_end(b: &[u8], mut i: usize, newlines: &mut usize) -> Result<usize, ViewErrorKind> {
     let body = i;
     loop {
-        i = swar::string_stop(b, i);
+        i = stops::string_stop(b, i);
         match b.get(i) {
             None => return Err(ViewErrorKind::Syntax(ErrorKind::UnbalancedQuotes)),
             Some(b'"') => break,

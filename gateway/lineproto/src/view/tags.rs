@@ -1,7 +1,7 @@
 //! The tags of a point.
 
 use super::escaped::{Context, Escaped};
-use crate::scan::swar;
+use crate::scan::stops;
 use std::ops::Range;
 
 /// Whether `s[i]` is escaped in a key (measurement, tags): the byte before it is a
@@ -32,25 +32,13 @@ pub struct Tags<'a> {
     /// Start of the word whose candidates are in `lanes`.
     base: usize,
     /// Candidate `=` and `,` bytes of that word not looked at yet.
-    lanes: u64,
+    lanes: stops::Marks,
 }
 
 /// `0x7F` in every byte.
-const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-
-/// Marks exactly the bytes of `w` equal to `c` (no false hits, unlike [`swar::eq`], so
-/// that a marked byte never has to be read again).
-#[inline(always)]
-fn eq_exact(w: u64, c: u8) -> u64 {
-    let x = w ^ (u64::from(c) * 0x0101_0101_0101_0101);
-    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
-}
-
-/// Marks `=` and `,` in a word, exactly.
-#[inline(always)]
-fn separators(w: u64) -> u64 {
-    eq_exact(w, b'=') | eq_exact(w, b',')
-}
+/// The separators of a tag set: `=` and `,` (marked exactly, unlike [`stops::find`]'s
+/// sets, so that a marked byte never has to be read again).
+const SEPARATORS: &[u8] = b"=,";
 
 impl<'a> Tags<'a> {
     pub(super) fn new(raw: &'a [u8]) -> Self {
@@ -58,7 +46,7 @@ impl<'a> Tags<'a> {
             raw,
             pos: 0,
             base: 0,
-            lanes: swar::word(raw, 0).map_or(0, separators),
+            lanes: stops::exact_marks(raw, 0, SEPARATORS).unwrap_or(0),
         }
     }
 
@@ -67,7 +55,7 @@ impl<'a> Tags<'a> {
     fn next_separator(&mut self) -> usize {
         loop {
             while self.lanes != 0 {
-                let p = self.base + (self.lanes.trailing_zeros() / 8) as usize;
+                let p = self.base + stops::first_mark(self.lanes);
                 self.lanes &= self.lanes - 1;
                 // Every marked byte is a separator (bytes past the end read as 0xFF and
                 // are never marked), so only its escape is left to check: no `match` on
@@ -79,9 +67,9 @@ impl<'a> Tags<'a> {
                     return p;
                 }
             }
-            self.base += 8;
-            match swar::word(self.raw, self.base) {
-                Some(w) => self.lanes = separators(w),
+            self.base += stops::SPAN;
+            match stops::exact_marks(self.raw, self.base, SEPARATORS) {
+                Some(m) => self.lanes = m,
                 None => return self.raw.len(),
             }
         }

@@ -10,13 +10,13 @@
 //! error for a bad set.
 
 use super::stored::{Seen, conflicts, walk_checks};
-use super::{FieldSet, lanes};
+use super::{FieldSet, STOPS};
 use crate::canonicalize::Options;
 use crate::error::ErrorKind;
 use crate::scan::conflict::Scratch;
 use crate::scan::input::Input;
 use crate::scan::value;
-use crate::scan::{Stop, swar};
+use crate::scan::{Stop, stops};
 
 /// Scans the field set that starts at `start` the way `scanFields` does, byte by byte of
 /// interest; `key_len` is the key's length, for the series key limit; `types` collects
@@ -41,7 +41,7 @@ pub(super) fn scan(
     let mut empty_key = false;
     loop {
         if quoted {
-            i = swar::string_stop(b, i).min(inp.limit());
+            i = stops::string_stop(b, i).min(inp.limit());
             if inp.at_end_quoted(i) {
                 break;
             }
@@ -57,7 +57,7 @@ pub(super) fn scan(
         }
         // Every marked byte is looked at below; false hits (`!`, tabs, control bytes)
         // are stepped over there.
-        i = swar::find(b, i, lanes, |_, _| true);
+        i = stops::find(b, i, STOPS, |_, _| true);
         if inp.at_end(i) {
             break;
         }

@@ -4,7 +4,7 @@
 //! backslash; a value at the first `,` outside quotes, where a quote toggles and a
 //! backslash escapes only `"` and `\\`.
 
-use crate::scan::swar;
+use crate::scan::stops::{self, Stops};
 use crate::view::escaped::{Context, unescaped};
 use std::ops::Range;
 
@@ -42,10 +42,13 @@ pub(crate) fn walk(
 /// first byte or not preceded by a backslash (`scanTo`), or `s.len()`.
 #[inline]
 pub(crate) fn key_end(s: &[u8]) -> usize {
-    swar::find(
+    stops::find(
         s,
         0,
-        |w| swar::eq(w, b'='),
+        Stops {
+            below: 0,
+            any: b"=",
+        },
         |i, c| c == b'=' && (i == 0 || s.get(i - 1) != Some(&b'\\')),
     )
 }
@@ -57,10 +60,13 @@ pub(crate) fn value_end(s: &[u8]) -> usize {
     let mut quoted = false;
     let mut i = 0;
     loop {
-        i = swar::find(
+        i = stops::find(
             s,
             i,
-            |w| swar::eq(w, b',') | swar::eq(w, b'"') | swar::eq(w, b'\\'),
+            Stops {
+                below: 0,
+                any: b",\"\\",
+            },
             |_, c| matches!(c, b',' | b'"' | b'\\'),
         );
         match s.get(i) {
