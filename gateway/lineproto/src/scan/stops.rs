@@ -6,7 +6,7 @@
 
 #[cfg(sluice_simd)]
 use super::simd::Vector;
-#[cfg(not(sluice_simd))]
+#[cfg(any(not(sluice_simd), test))]
 use super::swar;
 
 /// A set of bytes a scan stops at: every byte below `below` (none when 0) and each byte
@@ -22,7 +22,7 @@ pub(crate) struct Stops {
 impl Stops {
     /// Marks (`0x80`) the bytes of `w` in the set: the lowest mark is exact, higher
     /// ones may be false hits.
-    #[cfg(not(sluice_simd))]
+    #[cfg(any(not(sluice_simd), test))]
     #[inline(always)]
     fn word(self, w: u64) -> u64 {
         let mut m = if self.below > 0 {
@@ -167,10 +167,13 @@ mod tests {
         }))
     }
 
-    /// Both loops must give the same answer.
+    /// The loop this build uses, the sixteen-byte one and the eight-byte one must all
+    /// give the same answer.
     fn both(b: &[u8], i: usize, stops: Stops, accept: impl Fn(usize, u8) -> bool) -> usize {
         let wide = find16(b, i, |at| scalar_marks(b, at, stops), &accept);
         assert_eq!(find(b, i, stops, &accept), wide, "{b:?} from {i}");
+        let narrow = swar::find(b, i, |w| stops.word(w), &accept);
+        assert_eq!(narrow, wide, "{b:?} from {i}, eight bytes at a time");
         wide
     }
 
@@ -271,6 +274,12 @@ mod tests {
     #[test]
     fn exact_marks_mark_only_the_set() {
         let b = b"k=v,k2=v2\\,x=yyyyyyyyyyyyyyyyy,z";
+        let expected: Vec<usize> = b
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, b'=' | b','))
+            .map(|(i, _)| i)
+            .collect();
         let mut found = Vec::new();
         let mut base = 0;
         while let Some(mut m) = exact_marks(b, base, b"=,") {
@@ -280,12 +289,18 @@ mod tests {
             }
             base += SPAN;
         }
-        let expected: Vec<usize> = b
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| matches!(c, b'=' | b','))
-            .map(|(i, _)| i)
-            .collect();
+        assert_eq!(found, expected);
+        // The eight-byte marks, as builds without SIMD use them.
+        let mut found = Vec::new();
+        let mut base = 0;
+        while let Some(w) = swar::word(b, base) {
+            let mut m = swar::eq_exact(w, b'=') | swar::eq_exact(w, b',');
+            while m != 0 {
+                found.push(base + (m.trailing_zeros() / 8) as usize);
+                m &= m - 1;
+            }
+            base += 8;
+        }
         assert_eq!(found, expected);
     }
 }

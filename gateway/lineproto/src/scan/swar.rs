@@ -8,11 +8,11 @@
 /// `0x01` in every byte.
 const LO: u64 = 0x0101_0101_0101_0101;
 /// `0x80` in every byte.
-#[cfg(not(sluice_simd))]
+#[cfg(any(not(sluice_simd), test))]
 const HI: u64 = 0x8080_8080_8080_8080;
 
 /// Marks the bytes of `w` equal to `c`.
-#[cfg(not(sluice_simd))]
+#[cfg(any(not(sluice_simd), test))]
 #[inline(always)]
 pub(crate) const fn eq(w: u64, c: u8) -> u64 {
     let x = w ^ (LO * c as u64);
@@ -21,7 +21,7 @@ pub(crate) const fn eq(w: u64, c: u8) -> u64 {
 
 /// Marks the bytes of `w` below `n` (at most 128): `lt(w, 0x21)` finds spaces, line
 /// feeds and carriage returns (and other control bytes) in one test.
-#[cfg(not(sluice_simd))]
+#[cfg(any(not(sluice_simd), test))]
 #[inline(always)]
 pub(crate) const fn lt(w: u64, n: u8) -> u64 {
     w.wrapping_sub(LO * n as u64) & !w & HI
@@ -29,7 +29,7 @@ pub(crate) const fn lt(w: u64, n: u8) -> u64 {
 
 /// The eight bytes at `i` as a little-endian word (the first byte lowest); past the end
 /// of `b`, bytes read as `0xFF`, which no lane test marks. `None` at or past the end.
-#[cfg(not(sluice_simd))]
+#[cfg(any(not(sluice_simd), test))]
 #[inline(always)]
 pub(crate) fn word(b: &[u8], i: usize) -> Option<u64> {
     if let Some(w) = b.get(i..i.wrapping_add(8)) {
@@ -46,7 +46,7 @@ pub(crate) fn word(b: &[u8], i: usize) -> Option<u64> {
 /// Index of the first byte at or after `i` that `lanes` marks and `accept` takes (given
 /// its index and value), or `b.len()`. The marked bytes of a word are walked without
 /// reloading it, so skipping escaped separators and false hits is cheap.
-#[cfg(not(sluice_simd))]
+#[cfg(any(not(sluice_simd), test))]
 #[inline(always)]
 pub(crate) fn find(
     b: &[u8],
