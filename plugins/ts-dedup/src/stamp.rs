@@ -148,9 +148,88 @@ pub(crate) fn push_i64(out: &mut Vec<u8>, n: i64) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
+/// Digits [`push_stamped`] rewrites in place: their value fits a `u32`, whose division
+/// by ten wasm does with a multiplication.
+const LOW_DIGITS: usize = 9;
+/// 10^[`LOW_DIGITS`].
+const LOW_LIMIT: i64 = 1_000_000_000;
+
+/// Appends `stamped`, the timestamp whose canonical digits are `raw` (value `old`) with
+/// its low bits rewritten. A rewrite moves a timestamp by less than 2^`bits` ns, so
+/// usually only its last nine digits change: those are read, moved and written back
+/// without a 64-bit division. A negative or short timestamp, or a carry into the digits
+/// above, is written whole ([`push_i64`]).
+#[inline]
+pub(crate) fn push_stamped(out: &mut Vec<u8>, raw: &[u8], old: i64, stamped: i64) {
+    let Some(split) = raw.len().checked_sub(LOW_DIGITS).filter(|&s| s > 0) else {
+        return push_i64(out, stamped);
+    };
+    let (high, low) = raw.split_at(split);
+    let low_old = low
+        .iter()
+        .fold(0i64, |v, &c| v * 10 + i64::from(c.wrapping_sub(b'0')));
+    let low_new = stamped
+        .checked_sub(old)
+        .and_then(|delta| low_old.checked_add(delta))
+        .filter(|v| (0..LOW_LIMIT).contains(v));
+    match (
+        old >= 0 && stamped >= 0,
+        low_new.and_then(|v| u32::try_from(v).ok()),
+    ) {
+        (true, Some(mut v)) => {
+            out.extend_from_slice(high);
+            let mut digits = [b'0'; LOW_DIGITS];
+            for d in digits.iter_mut().rev() {
+                // v / 10 for any u32, as a multiplication (wasm has no multiply-high).
+                let q = ((u64::from(v) * 0xCCCC_CCCD) >> 35) as u32;
+                *d = b'0' + (v - q * 10) as u8;
+                v = q;
+            }
+            out.extend_from_slice(&digits);
+        }
+        _ => push_i64(out, stamped),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stamped_digits_match_the_whole_number() {
+        let mut cases = vec![
+            (0i64, 5i64),
+            (7, 0),
+            (999_999_999, 1_000_000_001),
+            (1_000_000_000, 999_999_999),
+            (1_999_999_999, 2_000_000_000),
+            (10_000_000_000, 9_999_999_999),
+            (-5, 3),
+            (3, -5),
+            (-1_700_000_000_000_000_000, -1_700_000_000_000_000_001),
+            (MAX_TIMESTAMP, MAX_TIMESTAMP - 524_287),
+            (MIN_TIMESTAMP, MIN_TIMESTAMP + 1),
+        ];
+        let mask: u64 = (1 << 19) - 1;
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let old = (x >> 2).cast_signed() % 2_000_000_000_000_000_000;
+            cases.push((old, stamp(old, x.rotate_left(29), mask)));
+        }
+        for (old, stamped) in cases {
+            let raw = old.to_string();
+            let mut out = b"prefix ".to_vec();
+            push_stamped(&mut out, raw.as_bytes(), old, stamped);
+            assert_eq!(
+                out,
+                format!("prefix {stamped}").as_bytes(),
+                "{old} -> {stamped}"
+            );
+        }
+    }
 
     #[test]
     fn stamps_keep_the_high_bits_and_the_range() {
