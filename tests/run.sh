@@ -53,3 +53,6 @@ cargo build --release --workspace --all-targets
 say "test"
 cargo test --release --workspace
 cargo test --release --manifest-path plugins/Cargo.toml
+# The line-protocol scans again with their eight-byte loop (what targets without 128-bit
+# SIMD, and plugins built without simd128, run): last, as it rebuilds sluice-lineproto.
+SLUICE_LINEPROTO_NO_SIMD=1 cargo test --release -p sluice-lineproto

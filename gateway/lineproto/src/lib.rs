@@ -11,8 +11,9 @@
 //! - [`canonicalize`](mod@canonicalize): the validating canonicaliser (the gateway's hot
 //!   path), its [`Options`] and its [`Summary`].
 //! - `scan` (private): the validating scanner of a point, a port of InfluxDB 1.x's parser
-//!   (`models/points.go`) and of the checks its store makes, and `scan::swar`,
-//!   eight-bytes-at-a-time searches shared with the view.
+//!   (`models/points.go`) and of the checks its store makes, and `scan::stops`, the
+//!   search for the first byte of a small set (sixteen bytes per step with SIMD, eight
+//!   with SWAR) shared with the view.
 //! - [`precision`]: the timestamp units of the v1 and v2 write APIs.
 //! - [`error`]: why a line was rejected ([`ErrorKind`], [`LineError`]).
 //! - [`view`]: [`points`] over a canonical batch, yielding [`Point`]s whose measurement,

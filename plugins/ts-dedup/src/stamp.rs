@@ -210,14 +210,24 @@ mod tests {
             (MAX_TIMESTAMP, MAX_TIMESTAMP - 524_287),
             (MIN_TIMESTAMP, MIN_TIMESTAMP + 1),
         ];
-        let mask: u64 = (1 << 19) - 1;
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        for _ in 0..20_000 {
+        let mut next = || {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let old = (x >> 2).cast_signed() % 2_000_000_000_000_000_000;
-            cases.push((old, stamp(old, x.rotate_left(29), mask)));
+            x
+        };
+        for k in 0..40_000u64 {
+            // Realistic timestamps with the default 19 bits, then any i64 (negatives
+            // included) with 1 to 62 bits.
+            let (old, bits) = if k % 2 == 0 {
+                ((next() >> 2).cast_signed() % 2_000_000_000_000_000_000, 19)
+            } else {
+                (next().cast_signed(), 1 + next() % 62)
+            };
+            let mask = (1u64 << bits) - 1;
+            let old = old.clamp(MIN_TIMESTAMP, MAX_TIMESTAMP);
+            cases.push((old, stamp(old, next(), mask)));
         }
         for (old, stamped) in cases {
             let raw = old.to_string();

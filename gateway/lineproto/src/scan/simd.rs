@@ -15,8 +15,10 @@ use core::arch::wasm32::{u8x16, u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, 
 #[derive(Clone, Copy)]
 pub(crate) struct Vector(Lanes);
 
+/// The sixteen lanes: wasm's own vector type.
 #[cfg(target_arch = "wasm32")]
 type Lanes = v128;
+/// The sixteen lanes: `wide`'s vector (SSE2, NEON).
 #[cfg(not(target_arch = "wasm32"))]
 type Lanes = wide::u8x16;
 
@@ -69,6 +71,7 @@ impl Vector {
     }
 }
 
+/// The lanes holding `c`, first byte in lane 0.
 #[cfg(target_arch = "wasm32")]
 #[inline(always)]
 fn lanes(c: [u8; 16]) -> Lanes {
@@ -78,6 +81,7 @@ fn lanes(c: [u8; 16]) -> Lanes {
     )
 }
 
+/// The lanes holding `c`, first byte in lane 0.
 #[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 fn lanes(c: [u8; 16]) -> Lanes {

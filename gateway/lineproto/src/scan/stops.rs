@@ -1,16 +1,18 @@
 //! Finding the first byte of a small set ([`Stops`]): the scans' inner loop. Sixteen
-//! bytes at a time with 128-bit SIMD where the build script set `sluice_simd` (wasm32
-//! with `simd128`: the plugins), eight at a time in a `u64` elsewhere ([`swar`]). Both
-//! give the same answers; the SIMD marks are exact, the SWAR ones may hold false hits
-//! above the first, so every caller checks the bytes it is given.
+//! bytes at a time with 128-bit SIMD where the build script set `sluice_simd` (x86-64,
+//! aarch64, and wasm32 with `simd128`: the plugins), eight at a time in a `u64`
+//! elsewhere ([`swar`]). Both give the same answers; the SIMD marks are exact, the SWAR
+//! ones may hold false hits above the first, so every caller checks the bytes it is
+//! given. The build script's `SLUICE_LINEPROTO_NO_SIMD` forces the SWAR loop, so that
+//! its tests run on SIMD machines too.
 
 #[cfg(sluice_simd)]
 use super::simd::Vector;
 #[cfg(any(not(sluice_simd), test))]
 use super::swar;
 
-/// A set of bytes a scan stops at: every byte below `below` (none when 0) and each byte
-/// of `any`.
+/// A set of bytes a scan stops at: every byte below `below` (none when 0; at most `0x80`,
+/// the most the SWAR test handles) and each byte of `any`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Stops {
     /// Bytes below this one stop the scan (0: none do).
@@ -25,6 +27,7 @@ impl Stops {
     #[cfg(any(not(sluice_simd), test))]
     #[inline(always)]
     fn word(self, w: u64) -> u64 {
+        debug_assert!(self.below <= 0x80, "SWAR `lt` marks bytes below 0x80 only");
         let mut m = if self.below > 0 {
             swar::lt(w, self.below)
         } else {
@@ -198,6 +201,7 @@ mod tests {
         assert_eq!(name_stop(b"a,b,c", 2), 3);
         assert_eq!(name_stop(b"a,b", 9), 3);
         assert_eq!(name_stop(b"ab\tc", 0), 2, "a control byte is a stop");
+        assert_eq!(name_stop(b"a!b", 0), 3, "`!` is not below `!`");
         assert_eq!(string_stop(b"abc def, =\"x", 0), 10);
         assert_eq!(string_stop(b"abc\\", 0), 3);
         assert_eq!(line_feed(b"0123456789abcdef\n", 0), 16);
@@ -212,7 +216,7 @@ mod tests {
     fn finds_every_byte_at_every_offset() {
         for len in 1..40 {
             for at in 0..len {
-                for c in [b' ', b'\n', b'\r', b',', b'=', b'\\', 0, 0x20] {
+                for c in [b' ', b'\n', b'\r', b',', b'=', b'\\', 0, 0x1F] {
                     let mut v = vec![b'a'; len];
                     v[at] = c;
                     assert_eq!(name_stop(&v, 0), at, "{len} {at} {c}");

@@ -136,56 +136,8 @@ pub(crate) fn decimal(b: &[u8], start: usize) -> (usize, Option<u64>) {
 mod tests {
     use super::*;
 
-    /// Marks a backslash, `,`, `=`, or a byte below `!`.
-    fn name_lanes(w: u64) -> u64 {
-        lt(w, b'!') | eq(w, b',') | eq(w, b'=') | eq(w, b'\\')
-    }
-
-    /// The first byte at or after `i` that [`name_lanes`] marks.
-    fn name_stop(b: &[u8], i: usize) -> usize {
-        find(b, i, name_lanes, |_, _| true)
-    }
-
-    #[test]
-    fn finds_the_first_stop_in_and_after_a_word() {
-        for (input, at) in [
-            (&b"abcdefghij,k"[..], 10),
-            (b"ab=cdefghij,k", 2),
-            (b"abcdefgh", 8),
-            (b"", 0),
-            (b"abcdefg\\", 7),
-            (b"\xFF\x80\x81 x", 3),
-            (b"!-+,", 3),
-        ] {
-            assert_eq!(name_stop(input, 0), at, "{input:?}");
-        }
-        assert_eq!(name_stop(b"a,b,c", 2), 3);
-        assert_eq!(name_stop(b"a,b", 9), 3);
-        assert_eq!(name_stop(b"ab\tc", 0), 2, "a control byte is a candidate");
-    }
-
-    #[test]
-    fn finds_every_byte_in_every_lane() {
-        for len in 1..20 {
-            for at in 0..len {
-                for c in [b' ', b'\n', b'\r', b',', b'=', b'\\'] {
-                    let mut v = vec![b'a'; len];
-                    v[at] = c;
-                    assert_eq!(name_stop(&v, 0), at, "{len} {at} {c}");
-                    assert_eq!(name_stop(&v, at + 1), len);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn accept_skips_false_hits() {
-        // `lt(w, b'#')` marks `!` and control bytes too; accept keeps only quotes.
-        let b = b"a!b\tc d\"e";
-        let q = find(b, 0, |w| lt(w, b'#'), |_, c| c == b'"');
-        assert_eq!(q, 7);
-        assert_eq!(find(b, 0, |w| lt(w, b'#'), |_, c| c == b'x'), b.len());
-    }
+    // `find`, `eq` and `lt` are tested through `stops::find` (`scan/stops.rs`), whose
+    // tests run every case through this eight-byte loop too.
 
     #[test]
     fn reads_digits_eight_at_a_time() {

@@ -21,21 +21,20 @@ pub(super) fn is_plain_name(s: &[u8]) -> bool {
 
 /// Iterator over `(key, value)` of a point's tags, in the order written.
 ///
-/// Walks the separators of the tag set eight bytes at a time, keeping the current word's
-/// candidates between tags.
+/// Walks the separators of the tag set a block of [`stops::SPAN`] bytes at a time,
+/// keeping the current block's marks between tags.
 #[derive(Debug, Clone)]
 pub struct Tags<'a> {
     /// The tag set as written (`k=v,k2=v2`).
     raw: &'a [u8],
     /// Where the next tag starts.
     pos: usize,
-    /// Start of the word whose candidates are in `lanes`.
+    /// Start of the block whose marks are in `lanes`.
     base: usize,
-    /// Candidate `=` and `,` bytes of that word not looked at yet.
+    /// The `=` and `,` bytes of that block not looked at yet.
     lanes: stops::Marks,
 }
 
-/// `0x7F` in every byte.
 /// The separators of a tag set: `=` and `,` (marked exactly, unlike [`stops::find`]'s
 /// sets, so that a marked byte never has to be read again).
 const SEPARATORS: &[u8] = b"=,";
