@@ -41,13 +41,13 @@ impl Stops {
 }
 
 /// A quote or a backslash: where a string value may end.
-pub(crate) const STRING_END: Stops = Stops {
+const STRING_END: Stops = Stops {
     below: 0,
     any: b"\"\\",
 };
 
 /// A line feed.
-pub(crate) const LINE_FEED: Stops = Stops {
+const LINE_FEED: Stops = Stops {
     below: 0,
     any: b"\n",
 };
