@@ -87,3 +87,60 @@ fn v2_output_relays_through_a_second_sluice() {
     influx.expect_points("v2db", "relayed", &plain);
     influx.expect_points("v2db", "relayed_rp", &with_rp);
 }
+
+/// A client that writes a point, gets its 204 and writes it again keeps the second
+/// value, although the output has several requests in flight (a store may apply
+/// concurrent requests in any order, and retries back off with jitter): a request waits
+/// for an earlier one in flight that writes one of its points.
+#[test]
+fn sequential_overwrites_keep_the_value_written_last() {
+    let mut influx = TestInflux::start();
+    influx.create_db("ow");
+    let sluice = TestSluice::with_config(
+        SluiceConfig::new()
+            .output(
+                "central",
+                &influx.url(),
+                "concurrency = 8\nbatch_points = 1\n",
+            )
+            .toml(),
+    )
+    .spawn();
+    // Written while the store is down: the output then has eight requests in flight,
+    // several of them overwriting the same two points, all retrying.
+    influx.stop();
+    const SERIES: i64 = 2;
+    const WRITES: i64 = 4;
+    for v in 0..WRITES {
+        for k in 0..SERIES {
+            let response = sluice.write("ow", &format!("ow,k=s{k} v={v}i {T0}\n"));
+            assert_eq!(response.status, 204, "{}", response.describe());
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    influx.restart();
+    let delivered = wait_until(LONG, || {
+        let text = sluice.metrics();
+        let n = metric_sum(
+            &text,
+            "sluice_output_points_total",
+            &[("output", "central")],
+        )?;
+        (n >= (SERIES * WRITES) as f64).then_some(())
+    });
+    assert!(delivered.is_some(), "{}", sluice.metrics());
+    let result = influx.query("SELECT last(v) FROM ow GROUP BY k", "ow");
+    let values: Vec<i64> = result
+        .pointer("/results/0/series")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.pointer("/values/0/1").and_then(serde_json::Value::as_i64))
+        .collect();
+    let last = WRITES - 1;
+    assert_eq!(values.len(), SERIES as usize, "{result}");
+    assert!(
+        values.iter().all(|&v| v == last),
+        "stored {values:?}, want {last} everywhere"
+    );
+}

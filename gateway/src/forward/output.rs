@@ -18,11 +18,17 @@
 //! Schema statements in the buffer ([`crate::statement`]) are barriers: the requests
 //! before one finish first, then it is applied (retried while the output is down), then
 //! the requests after it go out.
+//!
+//! A request that writes a point (series and timestamp) an earlier request in flight also
+//! writes waits for that request to finish before it is sent ([`super::overlap`]), so a
+//! store that applies concurrent requests in any order still keeps the value written
+//! last.
 
 use super::client::{SendError, Sender};
 use super::coalesce::{Request, coalesce};
 use super::compress::gzip_parts;
 use super::health::OutputHealth;
+use super::overlap::Writes;
 use super::piece::Piece;
 use super::refusal::Refusal;
 use super::retry::Backoff;
@@ -123,6 +129,7 @@ impl Forwarder {
             wake: Notify::new(),
         });
         let mut in_flight: FuturesOrdered<InFlight> = FuturesOrdered::new();
+        let mut writes = Writes::default();
         let mut queued: VecDeque<Planned> = VecDeque::new();
         // A statement is in flight: nothing else starts until it is done.
         let mut barrier = false;
@@ -142,7 +149,7 @@ impl Forwarder {
                     break;
                 };
                 barrier = matches!(next, Planned::Statement(..));
-                in_flight.push_back(next.into_future(&delivery));
+                in_flight.push_back(next.into_future(&delivery, &mut writes));
             }
             tokio::select! {
                 biased;
@@ -186,11 +193,16 @@ enum Planned {
 }
 
 impl Planned {
-    fn into_future(self, delivery: &Arc<Delivery>) -> InFlight {
+    fn into_future(self, delivery: &Arc<Delivery>, writes: &mut Writes) -> InFlight {
         match self {
             Planned::Send(request) => {
                 let delivery = Arc::clone(delivery);
-                Box::pin(async move { delivery.deliver(request).await })
+                let (gate, finished) = writes.start(&request);
+                Box::pin(async move {
+                    let _finished = finished;
+                    gate.pass().await;
+                    delivery.deliver(request).await
+                })
             }
             Planned::Statement(statement, id) => {
                 let delivery = Arc::clone(delivery);
