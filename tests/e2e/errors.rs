@@ -229,3 +229,48 @@ fn unsigned_integers_are_refused_unless_accepted() {
     })
     .unwrap_or_else(|| panic!("not dead-lettered:\n{}", accepting.log()));
 }
+
+/// A field with two types in one request: influxd refuses it with 400, so Sluice must
+/// not answer 204. Sluice drops the later point as influxd's store drops it once the
+/// field exists, answers with influxd's partial-write message, and stores the rest.
+#[test]
+fn a_field_type_conflict_inside_a_request_is_a_400_not_a_204() {
+    let influx = TestInflux::start();
+    influx.create_db("direct");
+    influx.create_db("typed");
+    let sluice = TestSluice::with_config(
+        SluiceConfig::new()
+            .output_v1("central", &influx.url())
+            .toml(),
+    )
+    .spawn();
+    let body = format!(
+        "tc,k=a f=1 {T0}\ntc,k=b f=\"s\" {}\ntc,k=c f=3 {}\n",
+        T0 + 1,
+        T0 + 2
+    );
+    let direct = influx.write("direct", &body);
+    assert_eq!(direct.status, 400, "influxd: {}", direct.describe());
+
+    let response = sluice.write("typed", &body);
+    assert_error(&response, 400, "type conflict");
+    assert_eq!(
+        v1_error(&response, "type conflict"),
+        "partial write: field type conflict: input field \"f\" on measurement \"tc\" is type string, already exists as type float dropped=1"
+    );
+    let stored = wait_until(LONG, || {
+        (influx.count("typed", "tc", "f") == 2).then_some(())
+    });
+    assert!(
+        stored.is_some(),
+        "stored {}",
+        influx.count("typed", "tc", "f")
+    );
+    // Now that the field exists, influxd answers the same to the same body.
+    let again = influx.write("typed", &body);
+    assert_eq!(again.status, 400, "{}", again.describe());
+    assert_eq!(
+        again.json()["error"],
+        "partial write: field type conflict: input field \"f\" on measurement \"tc\" is type string, already exists as type float dropped=1"
+    );
+}

@@ -9,9 +9,14 @@
 //! (refused; see [`ErrorKind`](crate::ErrorKind)'s last variants).
 //!
 //! Bad lines are counted and skipped, and the first one is reported; good lines are kept
-//! (InfluxDB 1.x's partial writes). Blank lines, `#` comments, leading whitespace (spaces,
-//! tabs, NULs) and a CR before LF are accepted and dropped. Nothing is allocated per line
-//! (but for pathological lines: many tags out of order, many fields with escapes).
+//! (InfluxDB 1.x's partial writes). So is a point whose field has another type than the
+//! same field of an earlier point of the request, which the store would drop (`schema`).
+//! Blank lines, `#` comments, leading whitespace (spaces, tabs, NULs) and a CR before LF
+//! are accepted and dropped. Nothing is allocated per line (but for pathological lines:
+//! many tags out of order, many fields with escapes; and once per field the request
+//! names).
+
+mod schema;
 
 use crate::decimal::Decimal;
 use crate::error::LineError;
@@ -107,6 +112,7 @@ pub fn canonicalize_with(
     let default_ts = Decimal::signed(truncate(receive_time_ns, unit));
     let mut summary = Summary::default();
     let mut scratch = scan::Scratch::default();
+    let mut schema = schema::Schema::default();
     let mut pos = 0;
     let mut line = 1;
     out.reserve(input.len() + input.len() / 8);
@@ -129,30 +135,39 @@ pub fn canonicalize_with(
             }
             Some(_) => {}
         }
-        match scan::point(input, pos, start, unit, options, &mut scratch) {
-            Ok(p) => {
-                write_point(input, start, &p, unit, &default_ts, out);
-                summary.points += 1;
-                line += 1 + p.newlines;
-                pos = p.next;
-            }
-            Err(kind) => {
-                let end = scan::block_end(input, pos);
-                let text = input.get(start..end).unwrap_or_default();
-                summary.dropped += 1;
-                if summary.first_error.is_none() {
-                    summary.first_error = Some(LineError {
-                        line,
-                        kind,
-                        text: crate::excerpt::Excerpt::new(
-                            text.strip_suffix(b"\r").unwrap_or(text),
-                        ),
-                    });
+        let point = scan::point(input, pos, start, unit, options, &mut scratch);
+        let (kind, end) = match point {
+            Ok(p) => match schema.check(input, start, &p) {
+                Ok(()) => {
+                    write_point(input, start, &p, unit, &default_ts, out);
+                    summary.points += 1;
+                    line += 1 + p.newlines;
+                    pos = p.next;
+                    continue;
                 }
-                line += 1 + count_lines(Some(text));
-                pos = end + 1;
-            }
+                // A point the store would drop: it ends where it was scanned to (before
+                // its line feed).
+                Err(kind) => {
+                    let before_lf = p
+                        .next
+                        .checked_sub(1)
+                        .filter(|&i| input.get(i) == Some(&b'\n'));
+                    (kind, before_lf.unwrap_or(p.next).max(start))
+                }
+            },
+            Err(kind) => (kind, scan::block_end(input, pos)),
+        };
+        let text = input.get(start..end).unwrap_or_default();
+        summary.dropped += 1;
+        if summary.first_error.is_none() {
+            summary.first_error = Some(LineError {
+                line,
+                kind,
+                text: crate::excerpt::Excerpt::new(text.strip_suffix(b"\r").unwrap_or(text)),
+            });
         }
+        line += 1 + count_lines(Some(text));
+        pos = end + 1;
     }
     summary
 }

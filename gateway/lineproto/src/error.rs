@@ -16,6 +16,40 @@ pub const QUOTE: usize = 40;
 /// A quote of offending input inside an [`ErrorKind`].
 pub type Quote = Excerpt<QUOTE>;
 
+/// How much of a field key or measurement [`ErrorKind::FieldTypeConflictInRequest`]
+/// quotes (two of them, so that errors stay small).
+pub const NAME: usize = 20;
+
+/// A field key or measurement quoted inside an [`ErrorKind`].
+pub type Name = Excerpt<NAME>;
+
+/// The type of a field value, as InfluxDB names it in its errors (`influxql.DataType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    /// `1`, `1.5`, `1e9`.
+    Float,
+    /// `1i`.
+    Integer,
+    /// `1u`.
+    Unsigned,
+    /// `"…"`.
+    String,
+    /// `t`, `false`, ….
+    Boolean,
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Float => "float",
+            Self::Integer => "integer",
+            Self::Unsigned => "unsigned",
+            Self::String => "string",
+            Self::Boolean => "boolean",
+        })
+    }
+}
+
 /// What is wrong with a line. [`Display`](fmt::Display) gives InfluxDB 1.x's message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -82,6 +116,20 @@ pub enum ErrorKind {
     /// Two fields with the same key and values of different types: the store refuses the
     /// whole request then (the engine's cache).
     FieldTypeConflict,
+    /// A field whose value has another type than the same field of an earlier point of
+    /// the request (same measurement and field key as written): 1.x's store drops the
+    /// point (`tsdb/shard.go` `validateSeriesAndFields` once the field exists, the whole
+    /// request while both are new), quoting field key and measurement.
+    FieldTypeConflictInRequest {
+        /// The field key.
+        field: Name,
+        /// The measurement.
+        measurement: Name,
+        /// This point's type.
+        input: ValueType,
+        /// The type the earlier point gave the field.
+        existing: ValueType,
+    },
     /// Sluice's own: a field set that starts with `=` after a tab or NUL. 1.x stores a
     /// field with an empty key then, which no canonical line can carry (after the single
     /// space of canonical form, 1.x answers "missing field key").
@@ -163,6 +211,17 @@ impl fmt::Display for ErrorKind {
                 );
             }
             Self::FieldTypeConflict => "field type conflict",
+            Self::FieldTypeConflictInRequest {
+                field,
+                measurement,
+                input,
+                existing,
+            } => {
+                return write!(
+                    f,
+                    "field type conflict: input field \"{field}\" on measurement \"{measurement}\" is type {input}, already exists as type {existing}"
+                );
+            }
             Self::EmptyFieldKey => "missing field key (empty after a tab or NUL)",
             Self::TrailingBackslash => "field set ends with a backslash",
             Self::LineSplit => {
@@ -183,7 +242,10 @@ impl ErrorKind {
     pub fn is_store_refusal(&self) -> bool {
         matches!(
             self,
-            Self::InvalidTagKeyTime(_) | Self::InvalidFieldNameTime(_) | Self::FieldTypeConflict
+            Self::InvalidTagKeyTime(_)
+                | Self::InvalidFieldNameTime(_)
+                | Self::FieldTypeConflict
+                | Self::FieldTypeConflictInRequest { .. }
         )
     }
 
@@ -192,7 +254,9 @@ impl ErrorKind {
     pub fn is_partial_write(&self) -> bool {
         matches!(
             self,
-            Self::InvalidTagKeyTime(_) | Self::InvalidFieldNameTime(_)
+            Self::InvalidTagKeyTime(_)
+                | Self::InvalidFieldNameTime(_)
+                | Self::FieldTypeConflictInRequest { .. }
         )
     }
 }

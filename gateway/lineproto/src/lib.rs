@@ -37,7 +37,7 @@ pub mod writer;
 pub use canonicalize::{
     MAX_TIMESTAMP, MIN_TIMESTAMP, Options, Summary, canonicalize, canonicalize_with,
 };
-pub use error::{ErrorKind, LINE_EXCERPT, LineError, QUOTE, Quote};
+pub use error::{ErrorKind, LINE_EXCERPT, LineError, NAME, Name, QUOTE, Quote, ValueType};
 pub use excerpt::Excerpt;
 pub use precision::Precision;
 pub use view::{

@@ -50,6 +50,7 @@ pub(crate) mod fields;
 mod input;
 mod key;
 pub(crate) mod line;
+pub(crate) mod shape;
 #[cfg(sluice_simd)]
 mod simd;
 pub(crate) mod stops;
@@ -119,6 +120,8 @@ pub(crate) fn odd_backslashes_before(b: &[u8], i: usize) -> bool {
 /// Where one point's sections are, as offsets into the scanned input.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sections {
+    /// End of the measurement.
+    pub(crate) measurement_end: usize,
     /// End of measurement and tags (the space before the fields).
     pub(crate) key_end: usize,
     /// Start of the field set.
@@ -136,6 +139,8 @@ pub(crate) struct Sections {
     /// Line feeds inside the point (in string values, or escaped): lines of the body it
     /// spans beyond its first.
     pub(crate) newlines: usize,
+    /// Its field keys and their values' types ([`shape`]).
+    pub(crate) shape: u64,
 }
 
 /// Scans the point of the line that starts at `line_start`, whose first byte that is not
@@ -247,6 +252,7 @@ fn parse(
         return Err(ErrorKind::TrailingBackslash.into());
     }
     Ok(Sections {
+        measurement_end: key.measurement_end,
         key_end: key.end,
         fields_start: fields.start,
         fields_end: fields.end,
@@ -255,6 +261,7 @@ fn parse(
         timestamp: ts.nanos,
         next: inp.past_end(ts.line_end),
         newlines,
+        shape: fields.shape,
     })
 }
 

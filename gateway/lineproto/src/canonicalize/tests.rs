@@ -633,3 +633,43 @@ fn splits_lines_like_influxdb_1x() {
     let (_, s) = ns("m,t=a\\\nb v=1 5\nbad\n");
     assert_eq!(s.first_error.unwrap().line, 3);
 }
+
+/// A point whose field has another type than in an earlier point of the request is
+/// dropped as the store would drop it, with the store's message; the rest are kept.
+#[test]
+fn a_field_type_conflict_between_points_drops_the_later_point() {
+    let (out, s) = ns("m f=1 1\nm f=\"s\" 2\nm f=3 3\n");
+    assert_eq!(out, "m f=1 1\nm f=3 3\n");
+    assert_eq!((s.points, s.dropped), (2, 1));
+    let first = s.first_error.unwrap();
+    assert_eq!(first.line, 2);
+    assert!(first.kind.is_store_refusal() && first.kind.is_partial_write());
+    assert_eq!(
+        first.to_string(),
+        "field type conflict: input field \"f\" on measurement \"m\" is type string, already exists as type float"
+    );
+
+    // Integers and floats are two types; other measurements and fields are not compared.
+    let (out, s) = ns("m v=1i 1\nm v=1 2\nn v=1 3\nm w=\"x\" 4\nm v=2i,w=\"y\" 5\n");
+    assert_eq!(out, "m v=1i 1\nn v=1 3\nm w=\"x\" 4\nm v=2i,w=\"y\" 5\n");
+    assert_eq!((s.points, s.dropped), (4, 1));
+    assert_eq!(
+        s.first_error.unwrap().to_string(),
+        "field type conflict: input field \"v\" on measurement \"m\" is type float, already exists as type integer"
+    );
+
+    // Points of one shape in a row, a conflicting one among them, the last at the end of
+    // the body without a line feed.
+    let body = "m,n=a a=1i,b=2 1\nm,n=b a=3i,b=4 2\nm,n=c a=5i,b=t 3\nm,n=d a=6i,b=7 4\nm a=t";
+    let (out, s) = ns(body);
+    assert_eq!(
+        out,
+        "m,n=a a=1i,b=2 1\nm,n=b a=3i,b=4 2\nm,n=d a=6i,b=7 4\n"
+    );
+    assert_eq!((s.points, s.dropped), (3, 2));
+    assert_eq!(s.first_error.unwrap().line, 3);
+
+    // Fields named `time` are skipped by the store, so never conflict.
+    let (_, s) = ns("m time=1i,f=1 1\nm time=\"x\",f=2 2\n");
+    assert_eq!((s.points, s.dropped), (2, 0));
+}

@@ -13,7 +13,7 @@ mod generic;
 mod split;
 mod stored;
 
-pub(crate) use split::{key_end, value_end};
+pub(crate) use split::{key_end, value_end, walk};
 pub(crate) use stored::conflicts;
 
 use super::conflict::Scratch;
@@ -42,6 +42,8 @@ pub(super) struct FieldSet {
     pub(super) empty_key: bool,
     /// The set ends with a backslash that escapes nothing.
     pub(super) trailing_backslash: bool,
+    /// Its keys and their values' types ([`super::shape`]).
+    pub(super) shape: u64,
 }
 
 /// Bytes that matter in a field set outside strings: `\`, `"`, `=`, `,` and bytes below
@@ -88,6 +90,7 @@ fn pairs(
     let b = inp.b;
     let mut seen = Seen::new(key_len);
     let mut lines = 0;
+    let mut shape = super::shape::EMPTY;
     let mut i = start;
     loop {
         let key_start = i;
@@ -97,7 +100,7 @@ fn pairs(
         }
         let key = b.get(key_start..i).unwrap_or_default();
         let value = i + 1;
-        match b.get(value).copied() {
+        let ty = match b.get(value).copied() {
             Some(b'"') => {
                 let Some(end) = string_end(inp, value + 1) else {
                     return Ok(None);
@@ -105,13 +108,23 @@ fn pairs(
                 let body = b.get(value + 1..end).unwrap_or_default();
                 lines += body.iter().filter(|&&c| c == b'\n').count();
                 i = end + 1;
+                value::FieldType::String
             }
             Some(b'0'..=b'9' | b'.' | b'-' | b'N' | b'n') => {
                 i = value::number(inp, value, options.unsigned)?;
+                match b.get(i.wrapping_sub(1)) {
+                    Some(b'i') => value::FieldType::Integer,
+                    Some(b'u') => value::FieldType::Unsigned,
+                    _ => value::FieldType::Float,
+                }
             }
-            Some(c) if c > b' ' && c != b',' => i = value::boolean(inp, value)?,
+            Some(c) if c > b' ' && c != b',' => {
+                i = value::boolean(inp, value)?;
+                value::FieldType::Boolean
+            }
             _ => return Ok(None),
-        }
+        };
+        shape = super::shape::push(shape, key, ty);
         seen.field(key);
         match b.get(i) {
             Some(b',') => i += 1,
@@ -131,6 +144,7 @@ fn pairs(
         unstorable: None,
         empty_key: false,
         trailing_backslash: false,
+        shape,
     };
     Ok(Some((set, lines)))
 }

@@ -31,6 +31,18 @@ pub(crate) enum FieldType {
 }
 
 impl FieldType {
+    /// The type as errors name it.
+    pub(crate) fn value_type(self) -> crate::error::ValueType {
+        use crate::error::ValueType;
+        match self {
+            Self::Float => ValueType::Float,
+            Self::Integer => ValueType::Integer,
+            Self::Unsigned => ValueType::Unsigned,
+            Self::String => ValueType::String,
+            Self::Boolean => ValueType::Boolean,
+        }
+    }
+
     /// The type 1.x gives the value `raw` (as `walkFields` splits it; `point.Next`): a
     /// quote first makes a string; a digit, `-`, `.`, `n`, `N`, `i`, `I` or `u` first
     /// makes a number, typed by its last byte; anything else is a boolean. `None` for an

@@ -149,5 +149,6 @@ pub(super) fn scan(
         unstorable: seen.unstorable,
         empty_key,
         trailing_backslash: trailing % 2 == 1,
+        shape: super::super::shape::of(fields),
     })
 }
