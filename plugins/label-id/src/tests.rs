@@ -163,7 +163,7 @@ fn labels_are_compared_as_text_and_escaped_names_match() {
 fn points_without_the_tag_pass_unchanged() {
     let input = "cpu,host=a v=1 1\n\
                  tx,label_id=3 v=\"multi\nline, label=x\" 2\n\
-                 tx,labels=x v=1 3\n";
+                 tx,labels=x w=1 3\n";
     let mut host = FakeHost::new();
     assert_eq!(run(&mut plugin(FLOOD), &mut host, input).unwrap(), input);
     assert_eq!(host.calls(), 0);

@@ -346,7 +346,7 @@ mod tests {
     fn fields_go_with_the_right_comma_wherever_they_are() {
         let input = "m,node=a,k=v a=1,b=\"x,y=\\\" z\",c=3i 1\n\
                      m s=\"multi\nline, node=x\",node=2 2\n\
-                     m,k=v,node=b b=1 3\n";
+                     m,k=v,node=b b=\"w\" 3\n";
         let run = |fields: &str| {
             run(
                 &format!(r#"{{"tags": ["node"], "fields": {fields}}}"#),
@@ -355,7 +355,7 @@ mod tests {
         };
         assert_eq!(
             run(r#"["a"]"#).unwrap(),
-            "m,k=v b=\"x,y=\\\" z\",c=3i 1\nm s=\"multi\nline, node=x\",node=2 2\nm,k=v b=1 3\n"
+            "m,k=v b=\"x,y=\\\" z\",c=3i 1\nm s=\"multi\nline, node=x\",node=2 2\nm,k=v b=\"w\" 3\n"
         );
         assert_eq!(
             run(r#"["a", "b"]"#).unwrap(),
@@ -367,7 +367,7 @@ mod tests {
         );
         assert_eq!(
             run(r#"["c", "s"]"#).unwrap(),
-            "m,k=v a=1,b=\"x,y=\\\" z\" 1\nm node=2 2\nm,k=v b=1 3\n"
+            "m,k=v a=1,b=\"x,y=\\\" z\" 1\nm node=2 2\nm,k=v b=\"w\" 3\n"
         );
     }
 

@@ -60,7 +60,7 @@ fn tricky_batch() -> Vec<u8> {
         r#"{m},node=n3,zz=é€漢字 ok=true,text="ünïcödé ☃ and \"quotes\", and = signs" -1"#,
         "{m},node=n4 a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,j=10,k=11,l=12,m=13,n=14,o=15,p=16 12",
         r#"{m},host=a\ b\,c,node=n5 ok=false,s="ends with backslash\\" 5"#,
-        "{m},node=n6,t==b v=1 6",
+        "{m},node=n6,t==b v=1i 6",
         r#"{m},node=n7 s="",t="\\\"",u=" " 7"#,
     ];
     let mut raw = String::new();
