@@ -35,6 +35,7 @@ pub mod ingest;
 pub mod loadgen;
 pub mod merge;
 pub mod pipeline;
+pub mod point_lines;
 pub mod quantile;
 pub mod reload;
 pub mod replay;

@@ -8,6 +8,7 @@
 
 use crate::excerpt::Excerpt;
 use crate::scan::MAX_KEY_LEN;
+use crate::scan::value::FieldType;
 use std::fmt;
 
 /// How much of a number, timestamp, field key or measurement an [`ErrorKind`] quotes.
@@ -22,33 +23,6 @@ pub const NAME: usize = 20;
 
 /// A field key or measurement quoted inside an [`ErrorKind`].
 pub type Name = Excerpt<NAME>;
-
-/// The type of a field value, as InfluxDB names it in its errors (`influxql.DataType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueType {
-    /// `1`, `1.5`, `1e9`.
-    Float,
-    /// `1i`.
-    Integer,
-    /// `1u`.
-    Unsigned,
-    /// `"…"`.
-    String,
-    /// `t`, `false`, ….
-    Boolean,
-}
-
-impl fmt::Display for ValueType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Float => "float",
-            Self::Integer => "integer",
-            Self::Unsigned => "unsigned",
-            Self::String => "string",
-            Self::Boolean => "boolean",
-        })
-    }
-}
 
 /// What is wrong with a line. [`Display`](fmt::Display) gives InfluxDB 1.x's message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,9 +100,9 @@ pub enum ErrorKind {
         /// The measurement.
         measurement: Name,
         /// This point's type.
-        input: ValueType,
+        input: FieldType,
         /// The type the earlier point gave the field.
-        existing: ValueType,
+        existing: FieldType,
     },
     /// Sluice's own: a field set that starts with `=` after a tab or NUL. 1.x stores a
     /// field with an empty key then, which no canonical line can carry (after the single

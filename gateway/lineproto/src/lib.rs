@@ -37,9 +37,10 @@ pub mod writer;
 pub use canonicalize::{
     MAX_TIMESTAMP, MIN_TIMESTAMP, Options, Summary, canonicalize, canonicalize_with,
 };
-pub use error::{ErrorKind, LINE_EXCERPT, LineError, NAME, Name, QUOTE, Quote, ValueType};
+pub use error::{ErrorKind, LINE_EXCERPT, LineError, NAME, Name, QUOTE, Quote};
 pub use excerpt::Excerpt;
 pub use precision::Precision;
+pub use scan::value::FieldType;
 pub use view::{
     Escaped, Field, FieldValue, Fields, Point, Points, Tags, UnescapedBytes, VIEW_EXCERPT,
     ViewError, ViewErrorKind, points, trusted_points,

@@ -342,22 +342,12 @@ fn first_bad(outputs: &[(usize, Vec<u8>)]) -> Option<(usize, String)> {
 }
 
 /// Points in canonical line protocol: each ends at a line feed outside a string value
-/// and not escaped by a backslash (empty lines are not points). Without a `"` there is no
-/// string value, so unless a line feed is escaped every non-empty line is a point, and a
-/// SIMD search for line feeds counts them; otherwise the points are walked.
+/// and not escaped by a backslash (empty lines are not points). When every line is one
+/// point ([`crate::point_lines`]) they are counted by a SIMD search for line feeds;
+/// otherwise the points are walked.
 pub fn count_points(lines: &[u8]) -> usize {
-    let walk = || sluice_lineproto::trusted_points(lines).count();
-    if memchr::memchr(b'"', lines).is_some() {
-        return walk();
-    }
-    let mut count = 0;
-    let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', lines) {
-        if end > 0 && lines.get(end - 1) == Some(&b'\\') {
-            return walk();
-        }
-        count += usize::from(end > start);
-        start = end + 1;
-    }
-    count + usize::from(lines.len() > start)
+    crate::point_lines::point_lines(lines).map_or_else(
+        || sluice_lineproto::trusted_points(lines).count(),
+        Iterator::count,
+    )
 }

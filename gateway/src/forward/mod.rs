@@ -20,7 +20,6 @@ pub use coalesce::{Request, coalesce};
 pub use health::{OutputHealth, OutputReport};
 pub use output::Forwarder;
 pub use outputs::{Outputs, OutputsError, Shared};
-pub use overlap::PointKeys;
 pub use piece::Piece;
 pub use refusal::{Class, Refusal, classify, error_message};
 pub use retry::Backoff;

@@ -107,12 +107,12 @@ impl Gate {
 
 /// The hashed identities (series key + timestamp) of every point of a request, sorted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PointKeys(Vec<u64>);
+pub(crate) struct PointKeys(Vec<u64>);
 
 impl PointKeys {
     /// The identities of the points of `parts` (canonical line protocol, each point
     /// ending at a line feed outside a string value, with a timestamp).
-    pub fn of(parts: &[Batch]) -> Self {
+    pub(crate) fn of(parts: &[Batch]) -> Self {
         let points: usize = parts.iter().map(Batch::points).sum();
         let mut keys = Vec::with_capacity(points);
         for part in parts {
@@ -124,7 +124,7 @@ impl PointKeys {
     }
 
     /// Whether a point is in both (a walk of the two sorted lists).
-    pub fn overlaps(&self, other: &PointKeys) -> bool {
+    pub(crate) fn overlaps(&self, other: &PointKeys) -> bool {
         let (mut a, mut b) = (self.0.iter().peekable(), other.0.iter().peekable());
         while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
             match x.cmp(y) {
@@ -139,56 +139,31 @@ impl PointKeys {
         }
         false
     }
-
-    /// Number of distinct point identities.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// Appends the identity of each point of canonical `lines` to `keys`.
 fn push_keys(lines: &[u8], keys: &mut Vec<u64>) {
     let state = foldhash::fast::FixedState::with_seed(0);
-    let from = keys.len();
-    if memchr::memchr(b'"', lines).is_none() && push_line_keys(&state, lines, keys) {
-        return;
-    }
-    // A string value or an escaped line feed: the points are walked.
-    keys.truncate(from);
-    for point in sluice_lineproto::trusted_points(lines).flatten() {
-        keys.push(identity(&state, point.key_raw(), point.timestamp_raw()));
+    match crate::point_lines::point_lines(lines) {
+        Some(lines) => keys.extend(lines.map(|line| line_identity(&state, line))),
+        None => keys.extend(
+            sluice_lineproto::trusted_points(lines)
+                .flatten()
+                .map(|p| identity(&state, p.key_raw(), p.timestamp_raw())),
+        ),
     }
 }
 
-/// Appends the identities of `lines`, which hold no `"` and so no string value, taking
-/// each non-empty line as one point: its series key ends at the first space not escaped
-/// by a backslash, its timestamp follows the last space. Returns `false` (having pushed
-/// some) when a line feed is escaped, so that a point spans lines.
-fn push_line_keys(state: &impl BuildHasher, lines: &[u8], keys: &mut Vec<u64>) -> bool {
-    let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', lines).chain(std::iter::once(lines.len())) {
-        if end > 0 && lines.get(end - 1) == Some(&b'\\') {
-            return false;
-        }
-        let line = lines.get(start..end).unwrap_or_default();
-        start = end + 1;
-        if line.is_empty() {
-            continue;
-        }
-        let mut key_end = memchr::memchr(b' ', line).unwrap_or(line.len());
-        while key_end > 0 && key_end < line.len() && line.get(key_end - 1) == Some(&b'\\') {
-            key_end = memchr::memchr(b' ', line.get(key_end + 1..).unwrap_or_default())
-                .map_or(line.len(), |at| key_end + 1 + at);
-        }
-        let timestamp = memchr::memrchr(b' ', line).map_or(&[][..], |at| &line[at + 1..]);
-        keys.push(identity(state, &line[..key_end], timestamp));
+/// The identity of a point that is one whole line: its series key ends at the first
+/// space not escaped by a backslash, its timestamp follows the last space.
+fn line_identity(state: &impl BuildHasher, line: &[u8]) -> u64 {
+    let mut key_end = memchr::memchr(b' ', line).unwrap_or(line.len());
+    while key_end > 0 && key_end < line.len() && line.get(key_end - 1) == Some(&b'\\') {
+        key_end = memchr::memchr(b' ', line.get(key_end + 1..).unwrap_or_default())
+            .map_or(line.len(), |at| key_end + 1 + at);
     }
-    true
+    let timestamp = memchr::memrchr(b' ', line).map_or(&[][..], |at| &line[at + 1..]);
+    identity(state, &line[..key_end], timestamp)
 }
 
 /// The identity of one point: its series key and timestamp, hashed together (without
@@ -229,13 +204,13 @@ mod tests {
         let a = keys("tx,label=add\\ to\\ cart v=1 10\n");
         assert!(a.overlaps(&keys("tx,label=add\\ to\\ cart v=2 10\n")));
         assert!(!a.overlaps(&keys("tx,label=add\\ to\\ basket v=2 10\n")));
-        assert_eq!(a.len(), 1);
+        assert_eq!(a.0.len(), 1);
     }
 
     #[test]
     fn string_values_with_spaces_and_line_feeds_are_walked() {
         let a = keys("log,app=x msg=\"a b\nc 12\" 10\nlog,app=y msg=\"z\" 10\n");
-        assert_eq!(a.len(), 2);
+        assert_eq!(a.0.len(), 2);
         assert!(a.overlaps(&keys("log,app=x msg=\"other\" 10\n")));
         assert!(!a.overlaps(&keys("log,app=x msg=\"a b\nc 12\" 12\n")));
         // The same points written without strings give the same identities.
@@ -246,12 +221,12 @@ mod tests {
     fn escaped_line_feeds_and_trailing_backslashes_are_walked() {
         // A tag value ending in an escaped line feed: the point spans two lines.
         let a = keys("m,t=a\\\nb v=1 10\nm,t=c v=1 10\n");
-        assert_eq!(a.len(), 2);
+        assert_eq!(a.0.len(), 2);
         assert!(a.overlaps(&keys("m,t=a\\\nb w=2 10\n")));
         assert!(!a.overlaps(&keys("m,t=a v=2 10\n")));
         // Escaped spaces up to the end of a line never loop.
         let b = keys("m,t=x\\ \\ y v=1 10\n");
-        assert_eq!(b.len(), 1);
+        assert_eq!(b.0.len(), 1);
         assert!(b.overlaps(&keys("m,t=x\\ \\ y w=1 10\n")));
     }
 
@@ -285,10 +260,10 @@ mod tests {
                 continue;
             }
             let state = foldhash::fast::FixedState::with_seed(0);
-            let mut fast = Vec::new();
-            if !push_line_keys(&state, &lines, &mut fast) {
+            let Some(point_lines) = crate::point_lines::point_lines(&lines) else {
                 continue;
-            }
+            };
+            let fast: Vec<u64> = point_lines.map(|l| line_identity(&state, l)).collect();
             let walked: Vec<u64> = sluice_lineproto::trusted_points(&lines)
                 .flatten()
                 .map(|p| identity(&state, p.key_raw(), p.timestamp_raw()))
@@ -306,9 +281,9 @@ mod tests {
             Batch::from_lines(Context::default(), b"m v=3 2\n", 1),
         ];
         let all = PointKeys::of(&parts);
-        assert_eq!(all.len(), 2);
+        assert_eq!(all.0.len(), 2);
         assert!(all.overlaps(&keys("m v=9 2\n")));
         assert!(!PointKeys::default().overlaps(&all));
-        assert!(PointKeys::default().is_empty());
+        assert!(PointKeys::default().0.is_empty());
     }
 }

@@ -60,8 +60,8 @@ impl Schema {
                     conflict = Some(ErrorKind::FieldTypeConflictInRequest {
                         field: Name::new(key),
                         measurement: Name::new(measurement),
-                        input: ty.value_type(),
-                        existing: existing.value_type(),
+                        input: ty,
+                        existing,
                     });
                     false
                 }

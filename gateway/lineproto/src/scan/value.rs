@@ -15,9 +15,10 @@ const UINT_CHECK_LEN: usize = 20;
 /// Floats at least this long are parsed to check their range (`maxFloat64Digits`).
 const FLOAT_CHECK_LEN: usize = 25;
 
-/// The type of a field value, as 1.x reads it from the value's text.
+/// The type of a field value, as 1.x reads it from the value's text; displays as
+/// InfluxQL names it in 1.x's errors (`influxql.DataType`: `float`, `integer`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FieldType {
+pub enum FieldType {
     /// `1`, `1.5`, `1e9`.
     Float,
     /// `1i`.
@@ -30,19 +31,19 @@ pub(crate) enum FieldType {
     Boolean,
 }
 
-impl FieldType {
-    /// The type as errors name it.
-    pub(crate) fn value_type(self) -> crate::error::ValueType {
-        use crate::error::ValueType;
-        match self {
-            Self::Float => ValueType::Float,
-            Self::Integer => ValueType::Integer,
-            Self::Unsigned => ValueType::Unsigned,
-            Self::String => ValueType::String,
-            Self::Boolean => ValueType::Boolean,
-        }
+impl std::fmt::Display for FieldType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Float => "float",
+            Self::Integer => "integer",
+            Self::Unsigned => "unsigned",
+            Self::String => "string",
+            Self::Boolean => "boolean",
+        })
     }
+}
 
+impl FieldType {
     /// The type 1.x gives the value `raw` (as `walkFields` splits it; `point.Next`): a
     /// quote first makes a string; a digit, `-`, `.`, `n`, `N`, `i`, `I` or `u` first
     /// makes a number, typed by its last byte; anything else is a boolean. `None` for an
