@@ -1,10 +1,11 @@
 //! A batch: what one request or one group of UDP datagrams carried, as canonical line
-//! protocol, plus its routing context. The same bytes travel from the parser through the
-//! plugin chain into the buffer record, so a batch is built with room for the record
-//! header in front of the lines and never copied on the way to disk.
+//! protocol, plus its routing context. A batch is built with room for the record header
+//! in front of the lines, and a chain's output keeps its own buffer beside a small
+//! header, so lines are never copied on their way to disk.
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use sluice_buffer::Record;
 
 /// Where a write came from, beyond its routing context: what a plugin sees of it, and
 /// what a dead-letter entry keeps so a replay shows the plugin the same.
@@ -98,12 +99,21 @@ pub enum RecordError {
 }
 
 /// Canonical line protocol with its context, laid out as the buffer record it becomes:
-/// `S 1 | u16 db_len | db | u16 rp_len | rp | u32 points | lines`.
+/// `S 1 | u16 db_len | db | u16 rp_len | rp | u32 points | lines`. The header and the
+/// lines share one buffer when the batch was built with a [`BatchBuilder`] (ingest) or
+/// decoded from a record; a chain's output keeps the buffer the last plugin's lines came
+/// in, with the header in a small one of its own ([`Batch::with_lines`]), and the buffer
+/// writes the two back to back ([`Record`]), so the lines are never copied on their way
+/// to disk.
 #[derive(Debug, Clone)]
 pub struct Batch {
     context: Context,
-    record: Bytes,
+    /// The record's header, followed by its lines when `tail` is empty.
+    head: Bytes,
+    /// Where the lines start in `head` (its length when they are in `tail`).
     lines_start: usize,
+    /// The lines, when they are not in `head`.
+    tail: Bytes,
     points: u32,
 }
 
@@ -152,8 +162,9 @@ impl BatchBuilder {
         self.buf[at..self.lines_start].copy_from_slice(&points.to_le_bytes());
         Batch {
             context: self.context,
-            record: Bytes::from(self.buf),
+            head: Bytes::from(self.buf),
             lines_start: self.lines_start,
+            tail: Bytes::new(),
             points,
         }
     }
@@ -174,6 +185,25 @@ impl Batch {
         b.finish(points)
     }
 
+    /// A batch of already-canonical `lines` holding `points` points, keeping `lines`'
+    /// buffer as it is (the header goes in a small buffer of its own).
+    pub fn with_lines(context: Context, lines: Vec<u8>, points: usize) -> Self {
+        let Batch {
+            context,
+            head,
+            lines_start,
+            points,
+            ..
+        } = BatchBuilder::new(context, 0).finish(points);
+        Batch {
+            context,
+            head,
+            lines_start,
+            tail: Bytes::from(lines),
+            points,
+        }
+    }
+
     /// Where the batch goes.
     pub fn context(&self) -> &Context {
         &self.context
@@ -181,7 +211,20 @@ impl Batch {
 
     /// Canonical line protocol, one point per line, `\n`-terminated.
     pub fn lines(&self) -> &[u8] {
-        &self.record[self.lines_start..]
+        if self.tail.is_empty() {
+            &self.head[self.lines_start..]
+        } else {
+            &self.tail
+        }
+    }
+
+    /// [`Batch::lines`] as a buffer that shares memory with the batch.
+    pub fn lines_shared(&self) -> Bytes {
+        if self.tail.is_empty() {
+            self.head.slice(self.lines_start..)
+        } else {
+            self.tail.clone()
+        }
     }
 
     /// Number of points in [`Batch::lines`].
@@ -189,9 +232,10 @@ impl Batch {
         self.points as usize
     }
 
-    /// The record stored in the buffer (shares memory with the batch).
-    pub fn record(&self) -> Bytes {
-        self.record.clone()
+    /// The record stored in the buffer (shares memory with the batch): header and lines,
+    /// in one part or two.
+    pub fn record(&self) -> Record {
+        Record::joined(self.head.clone(), self.tail.clone())
     }
 
     /// Decodes a buffer record without copying the lines.
@@ -217,8 +261,9 @@ impl Batch {
                 db,
                 rp: if rp.is_empty() { None } else { Some(rp) },
             },
-            record,
+            head: record,
             lines_start: at,
+            tail: Bytes::new(),
             points,
         })
     }
@@ -251,16 +296,36 @@ mod tests {
         let mut b = BatchBuilder::new(ctx.clone(), 64);
         b.lines_mut().extend_from_slice(b"m v=1 1\nm v=2 2\n");
         let batch = b.finish(2);
-        let back = Batch::decode(batch.record()).unwrap();
+        let back = Batch::decode(batch.record().into_bytes()).unwrap();
         assert_eq!(back.context(), &ctx);
         assert_eq!(back.lines(), b"m v=1 1\nm v=2 2\n");
         assert_eq!(back.points(), 2);
     }
 
     #[test]
+    fn a_chain_output_keeps_its_buffer_and_makes_the_same_record() {
+        let ctx = Context {
+            db: "flood".into(),
+            rp: Some("autogen".into()),
+        };
+        let lines = b"m v=1 1\nm v=2 2\n".to_vec();
+        let at = lines.as_ptr();
+        let batch = Batch::with_lines(ctx.clone(), lines, 2);
+        assert_eq!(batch.lines().as_ptr(), at, "the lines were not copied");
+        assert_eq!(batch.lines_shared().as_ptr(), at);
+        assert_eq!(batch.points(), 2);
+        let built = Batch::from_lines(ctx.clone(), b"m v=1 1\nm v=2 2\n", 2);
+        assert_eq!(batch.record(), built.record());
+        let back = Batch::decode(batch.record().into_bytes()).unwrap();
+        assert_eq!(back.context(), &ctx);
+        assert_eq!(back.lines(), batch.lines());
+        assert_eq!(back.lines_shared(), batch.lines_shared());
+    }
+
+    #[test]
     fn default_rp_round_trips_as_none() {
         let batch = Batch::from_lines(Context::from_bucket("db"), b"m v=1 1\n", 1);
-        let back = Batch::decode(batch.record()).unwrap();
+        let back = Batch::decode(batch.record().into_bytes()).unwrap();
         assert_eq!(back.context().rp, None);
         assert_eq!(back.context().bucket(), "db");
     }

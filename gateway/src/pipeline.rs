@@ -178,7 +178,7 @@ impl Pipeline {
     /// shard of a sharded buffer; `None` puts the record on every shard (a statement).
     async fn append(
         &self,
-        record: bytes::Bytes,
+        record: impl Into<sluice_buffer::Record>,
         points: usize,
         route: Option<u64>,
     ) -> Result<(), AcceptError> {

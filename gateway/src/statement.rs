@@ -157,7 +157,7 @@ mod tests {
         assert_eq!(Statement::decode(&none.record()).unwrap(), none);
         let batch = Batch::from_lines(Context::from_bucket("db"), b"m v=1 1\n", 1);
         assert!(matches!(
-            Record::decode(batch.record()).unwrap(),
+            Record::decode(batch.record().into_bytes()).unwrap(),
             Record::Batch(_)
         ));
         for junk in [&b"Q"[..], b"Q\x01\x05\x00ab", b"Q\x02\x00\x00"] {

@@ -17,6 +17,8 @@
 //!   `dir` locks and syncs the directory.
 //! - `memory`: the same semantics without durability.
 //! - `redis/`: the Redis Streams variant, shared by many gateways (see its module doc).
+//! - `record`: a record to append, in one or two parts (a header and a body from
+//!   different allocations, never joined for the disk queue).
 //! - `options`, `position`, `stats`, `report`, `error`: the types of the API.
 //! - Tests sit beside the code; the disk queue's are in `disk/tests/` (`crash` is the
 //!   crash-recovery property test; its regressions are kept in `proptest-regressions/`).
@@ -37,6 +39,7 @@ mod memory;
 mod options;
 mod position;
 mod queue;
+mod record;
 mod redis;
 mod report;
 mod stats;
@@ -47,6 +50,7 @@ pub use memory::MemoryQueue;
 pub use options::{DEFAULT_SEGMENT_SIZE, DiskOptions, MIN_MAX_SIZE, MemoryOptions};
 pub use position::{Entry, EntryId, Position};
 pub use queue::{Consumer, Queue};
+pub use record::Record;
 pub use redis::{RedisOptions, RedisQueue, StreamId};
 pub use report::RecoveryReport;
 pub use stats::{ConsumerStats, GroupStats, RedisStats, Stats, StreamStats};

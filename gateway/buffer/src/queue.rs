@@ -1,14 +1,12 @@
 //! The queue the gateway holds: one type over the disk, memory and Redis variants.
 
-use bytes::Bytes;
-
 use crate::disk::DiskConsumer;
 use crate::memory::MemoryConsumer;
 use crate::position::IdRepr;
 use crate::redis::RedisConsumer;
 use crate::{
-    DiskOptions, DiskQueue, Entry, EntryId, Error, MemoryOptions, MemoryQueue, RecoveryReport,
-    RedisOptions, RedisQueue, Stats,
+    DiskOptions, DiskQueue, Entry, EntryId, Error, MemoryOptions, MemoryQueue, Record,
+    RecoveryReport, RedisOptions, RedisQueue, Stats,
 };
 
 /// An at-least-once queue with one cursor per consumer. Cheap to clone (an `Arc` inside).
@@ -53,7 +51,7 @@ impl Queue {
 
     /// Appends a record with no particular route (shard 0 of a sharded Redis queue); see
     /// [`append_routed`](Self::append_routed).
-    pub async fn append(&self, record: Bytes) -> Result<(), Error> {
+    pub async fn append(&self, record: impl Into<Record>) -> Result<(), Error> {
         self.append_routed(record, 0).await
     }
 
@@ -61,9 +59,9 @@ impl Queue {
     /// (a schema statement): on every shard of a sharded Redis queue, once elsewhere.
     ///
     /// Errors: as [`append_routed`](Self::append_routed).
-    pub async fn append_everywhere(&self, record: Bytes) -> Result<(), Error> {
+    pub async fn append_everywhere(&self, record: impl Into<Record>) -> Result<(), Error> {
         match self {
-            Queue::Redis(queue) => queue.append_everywhere(record).await,
+            Queue::Redis(queue) => queue.append_everywhere(record.into().into_bytes()).await,
             other => other.append_routed(record, 0).await,
         }
     }
@@ -78,11 +76,12 @@ impl Queue {
     /// it may still become durable and be delivered.
     /// `Error::StreamFull` and `Error::Unavailable` are the Redis variant's (503 for a
     /// client).
-    pub async fn append_routed(&self, record: Bytes, route: u64) -> Result<(), Error> {
+    pub async fn append_routed(&self, record: impl Into<Record>, route: u64) -> Result<(), Error> {
+        let record = record.into();
         match self {
             Queue::Disk(queue) => queue.append(record).await,
-            Queue::Memory(queue) => queue.append(record),
-            Queue::Redis(queue) => queue.append(record, route).await,
+            Queue::Memory(queue) => queue.append(record.into_bytes()),
+            Queue::Redis(queue) => queue.append(record.into_bytes(), route).await,
         }
     }
 

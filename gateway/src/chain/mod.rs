@@ -248,14 +248,18 @@ impl Inner {
             let (at, reason) = match bad {
                 Some(bad) => bad,
                 None => {
-                    let Some((_, last)) = outputs.last() else {
+                    let Some((_, last)) = outputs.last_mut() else {
                         return ChainOutcome::Forward(batch);
                     };
                     match sluice_host::check_output(last) {
                         Ok(points) => {
-                            // The chain's lines with the batch's context.
+                            // The chain's lines, in the buffer they came in, with the
+                            // batch's context.
                             let context = batch.context().clone();
-                            return ChainOutcome::Forward(Batch::from_lines(context, last, points));
+                            let lines = std::mem::take(last);
+                            return ChainOutcome::Forward(Batch::with_lines(
+                                context, lines, points,
+                            ));
                         }
                         Err(reason) => first_bad(&outputs).unwrap_or((outputs.len() - 1, reason)),
                     }

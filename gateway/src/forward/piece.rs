@@ -33,7 +33,7 @@ impl Piece {
     /// The uncompressed body: the parts' lines back to back (no copy for one part).
     pub fn body(&self) -> Bytes {
         match self.parts.as_slice() {
-            [one] => one.record().slice(one.record().len() - one.lines().len()..),
+            [one] => one.lines_shared(),
             parts => {
                 let mut body = Vec::with_capacity(parts.iter().map(|p| p.lines().len()).sum());
                 for p in parts {

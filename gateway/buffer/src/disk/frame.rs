@@ -10,20 +10,28 @@ pub(crate) const FRAME_HEADER_LEN: u64 = 8;
 pub(crate) const MAX_PAYLOAD_LEN: u64 = u32::MAX as u64;
 
 /// The framing bytes for `payload`, which must not be longer than [`MAX_PAYLOAD_LEN`].
+#[cfg(test)]
 pub(crate) fn header(payload: &[u8]) -> [u8; 8] {
-    let len = u32::try_from(payload.len())
-        .unwrap_or(u32::MAX)
-        .to_le_bytes();
-    let crc = checksum(len, payload).to_le_bytes();
+    header_of_parts(&[payload])
+}
+
+/// The framing bytes for a payload made of `parts` written back to back, which together
+/// must not be longer than [`MAX_PAYLOAD_LEN`].
+pub(crate) fn header_of_parts(parts: &[&[u8]]) -> [u8; 8] {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let len = u32::try_from(total).unwrap_or(u32::MAX).to_le_bytes();
+    let crc = checksum(len, parts).to_le_bytes();
     [
         len[0], len[1], len[2], len[3], crc[0], crc[1], crc[2], crc[3],
     ]
 }
 
-fn checksum(len: [u8; 4], payload: &[u8]) -> u32 {
+fn checksum(len: [u8; 4], parts: &[&[u8]]) -> u32 {
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&len);
-    hasher.update(payload);
+    for part in parts {
+        hasher.update(part);
+    }
     hasher.finalize()
 }
 
@@ -65,7 +73,7 @@ pub(crate) fn decode(buf: &[u8]) -> Decoded {
             frame_len: Some(frame_len),
         };
     };
-    if checksum(*len, payload) == u32::from_le_bytes(*crc) {
+    if checksum(*len, &[payload]) == u32::from_le_bytes(*crc) {
         Decoded::Record { frame_len }
     } else {
         Decoded::Corrupt { frame_len }

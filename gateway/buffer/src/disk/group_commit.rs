@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::thread::JoinHandle;
 
-use bytes::Bytes;
+use crate::Record;
 use tokio::sync::oneshot;
 
 use super::frame::{self, FRAME_HEADER_LEN};
@@ -38,7 +38,7 @@ pub(crate) enum Command {
 #[derive(Debug)]
 pub(crate) struct PendingAppend {
     /// The record.
-    pub(crate) record: Bytes,
+    pub(crate) record: Record,
     /// Bytes reserved for it in `State::reserved`, released when it is written or fails.
     pub(crate) reservation: u64,
     /// Answered once the record is durable (or failed).
@@ -198,11 +198,17 @@ impl Writer {
 
     fn write_and_sync(&mut self, chunk: &[PendingAppend]) -> Result<u64, Failure> {
         let path = &self.active.path;
-        let headers: Vec<[u8; 8]> = chunk.iter().map(|a| frame::header(&a.record)).collect();
+        let headers: Vec<[u8; 8]> = chunk
+            .iter()
+            .map(|a| frame::header_of_parts(&a.record.parts()))
+            .collect();
         let mut slices: Vec<IoSlice<'_>> = headers
             .iter()
             .zip(chunk)
-            .flat_map(|(header, append)| [IoSlice::new(header), IoSlice::new(&append.record)])
+            .flat_map(|(header, append)| {
+                let [head, tail] = append.record.parts();
+                [IoSlice::new(header), IoSlice::new(head), IoSlice::new(tail)]
+            })
             .collect();
         let total: u64 = slices.iter().map(|s| s.len() as u64).sum();
         let file = &mut self.active.file;

@@ -29,7 +29,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
-use bytes::Bytes;
+use crate::Record;
 use tokio::sync::{oneshot, watch};
 
 pub(crate) use consumer::DiskConsumer;
@@ -207,7 +207,7 @@ impl DiskQueue {
         ))
     }
 
-    pub(crate) async fn append(&self, record: Bytes) -> Result<(), Error> {
+    pub(crate) async fn append(&self, record: Record) -> Result<(), Error> {
         let core = &self.inner.core;
         let len = record.len() as u64;
         if len > core.max_record {

@@ -446,3 +446,31 @@ fn options_are_validated() {
         Err(Error::InvalidOptions { .. })
     ));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_two_part_record_reads_back_whole_and_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = options(dir.path(), &["out"]);
+    let whole = record(7, 300);
+    let (head, tail) = (whole.slice(..20), Bytes::copy_from_slice(&whole[20..]));
+    {
+        let (queue, _) = open(&opts);
+        let mut consumer = queue.consumer("out").unwrap();
+        queue
+            .append(crate::Record::joined(head, tail))
+            .await
+            .unwrap();
+        queue.append(record(8, 40)).await.unwrap();
+        let entries = take(&mut consumer, 2).await;
+        assert_eq!(entries[0].data, whole);
+        queue.close().await.unwrap();
+    }
+    // The frame's checksum covers both parts: recovery keeps the record.
+    let (queue, report) = open(&opts);
+    assert!(report.is_clean(), "{report}");
+    let mut consumer = queue.consumer("out").unwrap();
+    let entries = take(&mut consumer, 2).await;
+    assert_eq!(entries[0].data, whole);
+    assert_eq!(entries[1].data, record(8, 40));
+    queue.close().await.unwrap();
+}
