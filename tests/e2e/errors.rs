@@ -274,3 +274,55 @@ fn a_field_type_conflict_inside_a_request_is_a_400_not_a_204() {
         "partial write: field type conflict: input field \"f\" on measurement \"tc\" is type string, already exists as type float dropped=1"
     );
 }
+
+/// When the store already holds the field with the type of a later point, the store, not
+/// the first point, decides which points are dropped: through Sluice the same points are
+/// stored as straight into influxd (the client still hears 400). Points in different
+/// hours may land in different shards, where types are separate: 204, as influxd answers.
+#[test]
+fn the_store_decides_which_point_of_a_type_conflict_it_keeps() {
+    let influx = TestInflux::start();
+    influx.create_db("direct");
+    influx.create_db("typed");
+    let sluice = TestSluice::with_config(
+        SluiceConfig::new()
+            .output_v1("central", &influx.url())
+            .toml(),
+    )
+    .spawn();
+    let first = format!("tk,k=z f=0 {T0}\n");
+    assert_eq!(influx.write("direct", &first).status, 204);
+    assert_eq!(sluice.write("typed", &first).status, 204);
+    let stored = wait_until(LONG, || {
+        (influx.count("typed", "tk", "f") == 1).then_some(())
+    });
+    assert!(stored.is_some(), "the first point was not stored");
+
+    // A string first, then floats: the store keeps the floats.
+    let body = format!(
+        "tk,k=a f=\"s\" {}\ntk,k=b f=2 {}\ntk,k=c f=3 {}\n",
+        T0 + 1,
+        T0 + 2,
+        T0 + 3
+    );
+    let direct = influx.write("direct", &body);
+    assert_eq!(direct.status, 400, "influxd: {}", direct.describe());
+    let response = sluice.write("typed", &body);
+    assert_error(&response, 400, "type conflict");
+    let want = influx.count("direct", "tk", "f");
+    assert_eq!(want, 3, "influxd kept the floats");
+    let stored = wait_until(LONG, || {
+        (influx.count("typed", "tk", "f") == want).then_some(())
+    });
+    assert!(
+        stored.is_some(),
+        "stored {} of {want}",
+        influx.count("typed", "tk", "f")
+    );
+
+    // Two types a shard apart (2023 and 2020): both kept, 204.
+    let apart = "ts v=1 1700000000000000000\nts v=\"s\" 1600000000000000000\n";
+    assert_eq!(influx.write("direct", apart).status, 204);
+    let response = sluice.write("typed", apart);
+    assert_eq!(response.status, 204, "{}", response.describe());
+}

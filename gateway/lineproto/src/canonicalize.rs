@@ -19,7 +19,7 @@
 mod schema;
 
 use crate::decimal::Decimal;
-use crate::error::LineError;
+use crate::error::{ErrorKind, LineError};
 use crate::precision::Precision;
 use crate::scan::{self, Sections};
 
@@ -60,7 +60,9 @@ impl Options {
 pub struct Summary {
     /// Points appended to the output.
     pub points: usize,
-    /// Lines rejected.
+    /// Lines rejected, and points the store will drop one of: a field type conflict
+    /// between two points of the request keeps both in the output (the store picks which
+    /// one it drops) and counts one here.
     pub dropped: usize,
     /// The first rejected line and why.
     pub first_error: Option<LineError>,
@@ -109,7 +111,8 @@ pub fn canonicalize_with(
     out: &mut Vec<u8>,
 ) -> Summary {
     let unit = precision.nanos();
-    let default_ts = Decimal::signed(truncate(receive_time_ns, unit));
+    let default_ns = truncate(receive_time_ns, unit);
+    let default_ts = Decimal::signed(default_ns);
     let mut summary = Summary::default();
     let mut scratch = scan::Scratch::default();
     let mut schema = schema::Schema::default();
@@ -137,39 +140,46 @@ pub fn canonicalize_with(
         }
         let point = scan::point(input, pos, start, unit, options, &mut scratch);
         let (kind, end) = match point {
-            Ok(p) => match schema.check(input, start, &p) {
-                Ok(()) => {
-                    write_point(input, start, &p, unit, &default_ts, out);
-                    summary.points += 1;
-                    line += 1 + p.newlines;
-                    pos = p.next;
-                    continue;
-                }
-                // A point the store would drop: it ends where it was scanned to (before
-                // its line feed).
-                Err(kind) => {
+            Ok(p) => {
+                let timestamp = p.timestamp.unwrap_or(default_ns);
+                if let Err(kind) = schema.check(input, start, &p, timestamp) {
+                    // A field type conflict: the store drops one of the points, which
+                    // one depends on the type it holds, so the point is kept and the
+                    // conflict reported (see `schema`).
                     let before_lf = p
                         .next
                         .checked_sub(1)
                         .filter(|&i| input.get(i) == Some(&b'\n'));
-                    (kind, before_lf.unwrap_or(p.next).max(start))
+                    let end = before_lf.unwrap_or(p.next).max(start);
+                    report(&mut summary, line, kind, input.get(start..end));
                 }
-            },
+                write_point(input, start, &p, unit, &default_ts, out);
+                summary.points += 1;
+                line += 1 + p.newlines;
+                pos = p.next;
+                continue;
+            }
             Err(kind) => (kind, scan::block_end(input, pos)),
         };
         let text = input.get(start..end).unwrap_or_default();
-        summary.dropped += 1;
-        if summary.first_error.is_none() {
-            summary.first_error = Some(LineError {
-                line,
-                kind,
-                text: crate::excerpt::Excerpt::new(text.strip_suffix(b"\r").unwrap_or(text)),
-            });
-        }
+        report(&mut summary, line, kind, Some(text));
         line += 1 + count_lines(Some(text));
         pos = end + 1;
     }
     summary
+}
+
+/// Counts a line among the dropped and keeps it as the first error if it is.
+fn report(summary: &mut Summary, line: usize, kind: ErrorKind, text: Option<&[u8]>) {
+    let text = text.unwrap_or_default();
+    summary.dropped += 1;
+    if summary.first_error.is_none() {
+        summary.first_error = Some(LineError {
+            line,
+            kind,
+            text: crate::excerpt::Excerpt::new(text.strip_suffix(b"\r").unwrap_or(text)),
+        });
+    }
 }
 
 /// Line feeds in `text`.

@@ -283,6 +283,9 @@ struct Attempts {
     accepted_before: Option<u64>,
     created_database: bool,
     create_failures: u32,
+    /// Whether the piece was sent again after InfluxDB 1.x refused it whole with a bare
+    /// `field type conflict`.
+    resent_after_type_conflict: bool,
 }
 
 impl Attempts {
@@ -293,6 +296,7 @@ impl Attempts {
             accepted_before: None,
             created_database: false,
             create_failures: 0,
+            resent_after_type_conflict: false,
         }
     }
 }
@@ -498,6 +502,24 @@ impl Delivery {
                             status: Some(status),
                             message,
                         });
+                }
+                // InfluxDB 1.x refuses a request whole, with only `field type conflict`,
+                // when two of its points give a field new to the shard two types; it has
+                // created the field with the first point's type by then. Sent once
+                // more, the points that agree are stored and the rest refused as a
+                // partial write (dead-lettered below), as influxd does once the field
+                // exists.
+                SendError::Rejected {
+                    refusal: Refusal::Data,
+                    message,
+                    ..
+                } if config.api == Api::V1
+                    && message.trim() == "field type conflict"
+                    && !attempts.resent_after_type_conflict =>
+                {
+                    attempts.resent_after_type_conflict = true;
+                    tracing::debug!(output = name, error = %message, "sending a request the store refused whole for a field type conflict once more");
+                    continue;
                 }
                 SendError::Rejected {
                     status, message, ..
