@@ -1,5 +1,6 @@
 //! Token authentication the way InfluxDB clients send credentials: `Authorization: Token
-//! T`, `Authorization: Basic base64(user:T)`, or `?u=user&p=T` (1.x).
+//! T`, `Authorization: Token user:T` (what clients set up for InfluxDB 1.8's 2.x
+//! compatibility API send), `Authorization: Basic base64(user:T)`, or `?u=user&p=T` (1.x).
 
 use super::error::IngestError;
 use axum::http::{HeaderMap, header};
@@ -49,7 +50,13 @@ impl Tokens {
         {
             return true;
         }
-        header_secret(headers).is_some_and(|secret| self.contains(&secret.bytes))
+        header_secret(headers).is_some_and(|secret| {
+            self.contains(&secret.bytes)
+                || secret
+                    .password
+                    .as_deref()
+                    .is_some_and(|password| self.contains(password))
+        })
     }
 
     fn contains(&self, candidate: &[u8]) -> bool {
@@ -64,6 +71,9 @@ impl Tokens {
 /// password of `Basic` (base64 of `user:password`; all of it without a colon).
 struct HeaderSecret {
     bytes: Vec<u8>,
+    /// For `Token user:password`, the password (InfluxDB 1.8 reads a token as
+    /// `username:password`), also accepted as the token.
+    password: Option<Vec<u8>>,
     /// Whether InfluxDB 1.x would read it as credentials (`parseCredentials`): a
     /// non-empty token, or Basic with its colon. Else 1.x answers "unable to parse
     /// authentication credentials".
@@ -78,6 +88,9 @@ fn header_secret(headers: &HeaderMap) -> Option<HeaderSecret> {
     if scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer") {
         return Some(HeaderSecret {
             bytes: credential.as_bytes().to_vec(),
+            password: credential
+                .split_once(':')
+                .map(|(_, password)| password.as_bytes().to_vec()),
             well_formed: !credential.is_empty(),
         });
     }
@@ -94,7 +107,11 @@ fn header_secret(headers: &HeaderMap) -> Option<HeaderSecret> {
         Some(i) => decoded.split_off(i + 1),
         None => decoded,
     };
-    Some(HeaderSecret { bytes, well_formed })
+    Some(HeaderSecret {
+        bytes,
+        password: None,
+        well_formed,
+    })
 }
 
 /// Whether `headers` carry an `Authorization` that reads as credentials.
@@ -131,6 +148,13 @@ mod tests {
         assert!(!t.allows(&with_auth("Token wrong"), None));
         assert!(!t.allows(&HeaderMap::new(), None));
         assert!(!t.allows(&with_auth("Basic !!!"), None));
+        // InfluxDB 1.8's 2.x compatibility: the token is `username:password`.
+        assert!(t.allows(&with_auth("Token user:s3cret"), None));
+        assert!(t.allows(&with_auth("Token :s3cret"), None));
+        assert!(!t.allows(&with_auth("Token s3cret:user"), None));
+        // A token that holds a colon itself still matches whole.
+        let t = Tokens::new(vec!["a:b".into()]);
+        assert!(t.allows(&with_auth("Token a:b"), None));
     }
 
     #[test]
