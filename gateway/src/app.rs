@@ -96,6 +96,7 @@ pub async fn run(
             http: http.clone(),
             dead_letters: Arc::clone(&dead_letters),
             metrics: Arc::clone(&metrics),
+            statement_answers: Arc::default(),
         },
         forward_shutdown,
     ));

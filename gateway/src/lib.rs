@@ -19,7 +19,9 @@
 //! and limits without a restart. Beside them: [`config`] (the TOML
 //! contract), [`dead_letter`] (what could not be delivered or transformed, kept for
 //! [`replay`]),
-//! [`statement`] (schema statements that travel through the buffer to every output),
+//! [`statement`] (statements that travel through the buffer to every output in order
+//! with the writes) and [`statement_answers`] (the store's answers to them, for the
+//! request that waits),
 //! [`telemetry`] (metrics, logs and the events that feed both), [`cli`], [`shutdown`], and [`loadgen`] (`sluice bench`).
 
 pub mod app;
@@ -42,4 +44,5 @@ pub mod replay;
 pub mod shutdown;
 pub mod stage;
 pub mod statement;
+pub mod statement_answers;
 pub mod telemetry;

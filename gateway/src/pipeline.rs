@@ -155,7 +155,7 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Appends a schema statement (`CREATE DATABASE`, `CREATE RETENTION POLICY`) to the
+    /// Appends an ordered statement (`CREATE DATABASE`, `DROP MEASUREMENT`, …) to the
     /// buffer durably, where every forwarder meets it between the batches written before
     /// and after it and applies it to its output first (see [`crate::statement`]).
     ///

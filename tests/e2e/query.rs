@@ -3,7 +3,7 @@
 
 use sluice_e2e::binary::run_command;
 use sluice_e2e::influxd::which;
-use sluice_e2e::{Point, SluiceConfig, TestInflux, TestSluice, dead_url, now_ns};
+use sluice_e2e::{LONG, Point, SluiceConfig, TestInflux, TestSluice, dead_url, now_ns, wait_until};
 use std::process::Command;
 use std::time::Duration;
 
@@ -152,4 +152,88 @@ fn query_without_a_v1_first_output_is_501() {
         .param("q", "CREATE DATABASE x")
         .send();
     assert_eq!(response.status, 200, "{}", response.describe());
+}
+
+/// Statements that change what is stored travel through the buffer in order with the
+/// writes, and the client gets the store's answer: a database created is there when the
+/// client reads from it, data written before a drop does not come back after it, and a
+/// statement the store refuses is refused to the client as influxd refuses it.
+#[test]
+fn statements_take_effect_in_order_with_writes_and_answer_what_the_store_answers() {
+    let influx = TestInflux::start();
+    let sluice = TestSluice::with_config(
+        SluiceConfig::new()
+            .output_v1("central", &influx.url())
+            .toml(),
+    )
+    .spawn();
+    let ok = serde_json::json!({"results": [{"statement_id": 0}]});
+    for round in 0..5 {
+        let db = format!("round{round}");
+        // Created, then read at once through Sluice: the database exists.
+        let created = sluice.query_form(&format!("CREATE DATABASE {db}"), "");
+        assert_eq!((created.status, created.json()), (200, ok.clone()));
+        let policies = sluice.query_form(&format!("SHOW RETENTION POLICIES ON {db}"), "");
+        assert_eq!(policies.status, 200, "{}", policies.describe());
+        assert!(
+            !policies.body.contains("error"),
+            "round {round}: {}",
+            policies.body
+        );
+        // Written, then dropped: the drop comes after the write.
+        let write = sluice.write(&db, &format!("m,t=a v=1 {}\n", now_ns()));
+        assert_eq!(write.status, 204, "{}", write.describe());
+        let dropped = sluice.query_form(&format!("DROP DATABASE {db}"), "");
+        assert_eq!((dropped.status, dropped.json()), (200, ok.clone()));
+    }
+    // A measurement dropped after a write, in the write's database.
+    influx.create_db("kept");
+    let write = sluice.write(
+        "kept",
+        &format!("gone v=1 {}\nstays v=1 {}\n", now_ns(), now_ns()),
+    );
+    assert_eq!(write.status, 204, "{}", write.describe());
+    let dropped = sluice.query_form("DROP MEASUREMENT gone", "kept");
+    assert_eq!((dropped.status, dropped.json()), (200, ok.clone()));
+    let stays = wait_until(LONG, || {
+        (influx.count("kept", "stays", "v") == 1).then_some(())
+    });
+    assert!(stays.is_some(), "{}", sluice.log());
+    // Nothing written before its drop came back.
+    std::thread::sleep(Duration::from_millis(500));
+    let databases = influx.databases();
+    assert!(
+        !databases.iter().any(|d| d.starts_with("round")),
+        "dropped databases came back: {databases:?}"
+    );
+    assert_eq!(
+        influx.count("kept", "gone", "v"),
+        0,
+        "a dropped measurement came back"
+    );
+
+    // Refusals reach the client as influxd gives them.
+    let q = "CREATE RETENTION POLICY r ON nowhere DURATION 1h REPLICATION 1";
+    let direct = influx.query(q, "");
+    let relayed = sluice.query_form(q, "");
+    assert_eq!((relayed.status, relayed.json()), (200, direct));
+    assert_eq!(
+        relayed.json()["results"][0]["error"],
+        "database not found: nowhere"
+    );
+    let junk = sluice.query_form("create database x4 extra junk", "");
+    assert_eq!(junk.status, 400, "{}", junk.describe());
+    assert_eq!(
+        junk.json()["error"],
+        "error parsing query: found extra, expected ; at line 1, char 20"
+    );
+    // Two statements, two results.
+    let two = sluice.query_form("CREATE DATABASE a1; CREATE DATABASE a2", "");
+    assert_eq!(
+        (two.status, two.json()),
+        (
+            200,
+            serde_json::json!({"results": [{"statement_id": 0}, {"statement_id": 1}]})
+        )
+    );
 }

@@ -22,26 +22,6 @@ fn pending(sluice: &TestSluice) -> Option<u64> {
 }
 
 /// `POST /query` with a form body, as Telegraf sends it.
-fn query_form(sluice: &TestSluice, q: &str) -> sluice_e2e::Response {
-    sluice
-        .request("POST", "/query")
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!("q={}", sluice_e2e::http::url_encode(q)))
-        .send()
-}
-
-fn databases(influx: &TestInflux) -> Vec<String> {
-    let r = influx.query("SHOW DATABASES", "");
-    r["results"][0]["series"][0]["values"]
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .filter_map(|row| row[0].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn unknown_retention_policy_is_dead_lettered_and_replayed_without_holding_back_others() {
     let influx = TestInflux::start();
@@ -97,9 +77,9 @@ fn unknown_retention_policy_is_dead_lettered_and_replayed_without_holding_back_o
     );
     // Create the policy (through the relay, as a client would), then replay.
     sluice.restart();
-    let created = query_form(
-        &sluice,
+    let created = sluice.query_form(
         "CREATE RETENTION POLICY \"weekly\" ON \"metrics\" DURATION 7d REPLICATION 1",
+        "",
     );
     assert_eq!(created.status, 200, "{}", created.describe());
     let has_policy = || {
@@ -188,7 +168,7 @@ fn create_database_through_the_relay_form_url_and_while_the_output_is_down() {
     .spawn();
 
     // Form body (Telegraf), and the URL's `q` (the influx CLI, curl).
-    let form = query_form(&sluice, "CREATE DATABASE \"apm\"");
+    let form = sluice.query_form("CREATE DATABASE \"apm\"", "");
     assert_eq!(form.status, 200, "{}", form.describe());
     assert_eq!(
         form.json(),
@@ -200,18 +180,18 @@ fn create_database_through_the_relay_form_url_and_while_the_output_is_down() {
         .send();
     assert_eq!(url.status, 200, "{}", url.describe());
     let both = || {
-        let dbs = databases(&influx);
+        let dbs = influx.databases();
         (dbs.contains(&"apm".to_owned()) && dbs.contains(&"with space".to_owned())).then_some(())
     };
     assert!(
         wait_until(LONG, both).is_some(),
         "databases: {:?}",
-        databases(&influx)
+        influx.databases()
     );
 
     // The output is down: the statement waits in the buffer, before the write after it.
     influx.stop();
-    let later = query_form(&sluice, "CREATE DATABASE later");
+    let later = sluice.query_form("CREATE DATABASE later", "");
     assert_eq!(later.status, 200, "{}", later.describe());
     let write = sluice.write("later", &format!("q depth=3i {T0}\n"));
     assert_eq!(write.status, 204, "{}", write.describe());
@@ -219,7 +199,7 @@ fn create_database_through_the_relay_form_url_and_while_the_output_is_down() {
     let stored = wait_until(LONG, || {
         (influx.count("later", "q", "depth") == 1).then_some(())
     });
-    assert!(stored.is_some(), "databases: {:?}", databases(&influx));
+    assert!(stored.is_some(), "databases: {:?}", influx.databases());
 }
 
 #[test]

@@ -170,6 +170,19 @@ impl TestInflux {
             .send()
     }
 
+    /// `SHOW DATABASES`: the names, none when the query fails.
+    pub fn databases(&self) -> Vec<String> {
+        let r = self.query("SHOW DATABASES", "");
+        r["results"][0]["series"][0]["values"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|row| row[0].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// `SELECT count("field") FROM "measurement"`; 0 when there is none or the query fails.
     pub fn count(&self, db: &str, measurement: &str, field: &str) -> u64 {
         let q = format!("SELECT count({}) FROM {}", ident(field), ident(measurement));

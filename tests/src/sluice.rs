@@ -172,6 +172,19 @@ impl TestSluice {
         self.http.request(method, &format!("{}{path}", self.url()))
     }
 
+    /// `POST /query` with `q` (and `db`, when not empty) in a form body, as Telegraf and
+    /// the client libraries send it.
+    pub fn query_form(&self, q: &str, db: &str) -> Response {
+        let mut body = format!("q={}", crate::http::url_encode(q));
+        if !db.is_empty() {
+            body.push_str(&format!("&db={}", crate::http::url_encode(db)));
+        }
+        self.request("POST", "/query")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    }
+
     /// `POST /write?db=<db>` builder (add precision, auth, gzip…).
     pub fn write_with(&self, db: &str) -> Request {
         self.request("POST", "/write").db(db)

@@ -37,6 +37,7 @@ use crate::buffer::{Consumer, EntryId};
 use crate::config::{Api, OutputConfig};
 use crate::dead_letter::{DeadLetters, NewEntry};
 use crate::statement::{Record, Statement};
+use crate::statement_answers::{StatementAnswer, StatementAnswers};
 use crate::telemetry::Metrics;
 use crate::telemetry::events::{
     DatabaseCreated, DeadLettered, OutputDelivered, OutputRecovered, OutputRetrying,
@@ -69,6 +70,8 @@ pub struct Forwarder {
     pub metrics: Arc<Metrics>,
     /// `/health` state.
     pub health: Arc<OutputHealth>,
+    /// Where the store's answer to a statement goes when a request waits for it.
+    pub statement_answers: Arc<StatementAnswers>,
 }
 
 impl std::fmt::Debug for Forwarder {
@@ -94,6 +97,7 @@ struct Delivery {
     dead_letters: Arc<DeadLetters>,
     metrics: Arc<Metrics>,
     health: Arc<OutputHealth>,
+    statement_answers: Arc<StatementAnswers>,
     shutdown: CancellationToken,
     /// Pieces the output accepted so far: the evidence that it is healthy for others.
     accepted: AtomicU64,
@@ -113,6 +117,7 @@ impl Forwarder {
             dead_letters,
             metrics,
             health,
+            statement_answers,
         } = self;
         let name = config.name.clone();
         let concurrency = config.concurrency.max(1);
@@ -123,6 +128,7 @@ impl Forwarder {
             dead_letters,
             metrics,
             health,
+            statement_answers,
             shutdown: shutdown.clone(),
             accepted: AtomicU64::new(0),
             suspects: AtomicUsize::new(0),
@@ -558,11 +564,12 @@ impl Delivery {
         }
     }
 
-    /// Applies a schema statement to a v1 output, retrying for as long as the output is
+    /// Applies an ordered statement to a v1 output, retrying for as long as the output is
     /// unreachable or overloaded; a v2 output has no such statements (a missing bucket is
     /// refused per batch). A statement the store refuses, or keeps failing with an answer
     /// that may be about the statement (`max_attempts`), is logged and passed: it is a
-    /// barrier, and must never hold back the batches after it.
+    /// barrier, and must never hold back the batches after it. The store's answer goes to
+    /// the statement's ticket, for a request that may still wait for it.
     async fn apply(&self, statement: Statement, id: EntryId) -> Outcome {
         if self.config.api != Api::V1 {
             return Outcome::Done(vec![id]);
@@ -577,7 +584,9 @@ impl Delivery {
                 .await
             {
                 Ok(()) => {
-                    tracing::info!(output = name, statement = %statement.text, "schema statement applied");
+                    tracing::info!(output = name, statement = %statement.text, "statement applied");
+                    self.statement_answers
+                        .deliver(statement.ticket, StatementAnswer::Result { error: None });
                     return Outcome::Done(vec![id]);
                 }
                 Err(SendError::Retry {
@@ -587,7 +596,23 @@ impl Delivery {
                     message
                 }
                 Err(refused) => {
-                    tracing::warn!(output = name, statement = %statement.text, error = %refused, "the store refused a schema statement sent through the relay; moving on");
+                    tracing::warn!(output = name, statement = %statement.text, error = %refused, "the store refused a statement sent through the relay; moving on");
+                    if let SendError::Rejected {
+                        status, message, ..
+                    } = refused
+                    {
+                        let answer = if (200..300).contains(&status) {
+                            StatementAnswer::Result {
+                                error: Some(message),
+                            }
+                        } else {
+                            StatementAnswer::Refused {
+                                status,
+                                error: message,
+                            }
+                        };
+                        self.statement_answers.deliver(statement.ticket, answer);
+                    }
                     return Outcome::Done(vec![id]);
                 }
             };

@@ -5,6 +5,7 @@ use super::{Forwarder, OutputHealth, Sender};
 use crate::buffer::{Consumer, Queue, QueueError};
 use crate::config::{Api, OutputConfig};
 use crate::dead_letter::DeadLetters;
+use crate::statement_answers::StatementAnswers;
 use crate::telemetry::Metrics;
 use arc_swap::ArcSwap;
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct Shared {
     pub dead_letters: Arc<DeadLetters>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    /// Where a forwarder hands the store's answer to a statement a request waits for.
+    pub statement_answers: Arc<StatementAnswers>,
 }
 
 /// One running forwarder.
@@ -73,6 +76,11 @@ impl Outputs {
             running: tokio::sync::Mutex::new(Vec::new()),
             health: ArcSwap::from_pointee(Vec::new()),
         }
+    }
+
+    /// Where requests wait for the store's answers to their statements.
+    pub fn statement_answers(&self) -> &Arc<StatementAnswers> {
+        &self.shared.statement_answers
     }
 
     /// The outputs' `/health` state, in configuration order.
@@ -197,6 +205,7 @@ impl Outputs {
             dead_letters: Arc::clone(&self.shared.dead_letters),
             metrics: Arc::clone(&self.shared.metrics),
             health: Arc::clone(&health),
+            statement_answers: Arc::clone(&self.shared.statement_answers),
         };
         let stop = self.shutdown.child_token();
         let task = tokio::spawn(forwarder.run(stop.clone()));
@@ -257,6 +266,7 @@ mod tests {
             http: reqwest::Client::new(),
             dead_letters: Arc::new(DeadLetters::open(dir.path()).unwrap()),
             metrics: Arc::new(Metrics::new()),
+            statement_answers: Arc::default(),
         };
         let all = Outputs::new(shared, CancellationToken::new());
         let dead = "http://127.0.0.1:9";

@@ -77,6 +77,7 @@ async fn forwarder(url: &str, extra: &str) -> Running {
         dead_letters: Arc::clone(&dead_letters),
         metrics: Arc::new(Metrics::new()),
         health: Arc::new(OutputHealth::new("o", url, "v1")),
+        statement_answers: Arc::default(),
         config: output,
     };
     let shutdown = CancellationToken::new();

@@ -1,8 +1,12 @@
-//! `GET|POST /query`: `CREATE DATABASE` and `CREATE RETENTION POLICY` (what Telegraf,
-//! Kapacitor and the `influx` CLI send before writing) are kept durably in the buffer and
-//! answered as InfluxDB answers them; every InfluxDB 1.x output applies them in order with
-//! the writes (see [`crate::statement`]). Every other query is proxied to the first output
-//! when it is an InfluxDB 1.x, and otherwise answered 501 with a clear JSON error.
+//! `GET|POST /query`: statements that must take effect in order with the writes (`CREATE
+//! DATABASE`, `CREATE RETENTION POLICY`, what Telegraf, Kapacitor and the `influx` CLI send
+//! before writing, and the `DROP`, `DELETE` and `ALTER RETENTION POLICY` statements; see
+//! [`crate::statement`]) are kept durably in the buffer, and every InfluxDB 1.x output
+//! applies them in order with the writes. The client gets the store's answer when it comes
+//! within [`ANSWER_WAIT`] (so a database it created exists when it reads, and a parse
+//! error is a 400), else InfluxDB's success answer. Every other query is proxied to the
+//! first output when it is an InfluxDB 1.x, and otherwise answered 501 with a clear JSON
+//! error.
 
 use super::AppState;
 use super::error::{Flavor, IngestError};
@@ -11,9 +15,10 @@ use crate::config::{Api, Config};
 use crate::forward::redacted_error;
 use crate::pipeline::AcceptError;
 use crate::statement::{Statement, StatementKind};
+use crate::statement_answers::{ANSWER_WAIT, StatementAnswer, Ticket};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -101,26 +106,29 @@ async fn answer(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
+    // An `Arc`, not a guard: the proxied request may take a while.
+    let limits = state.limits.load_full();
     if !statements.is_empty() && statements.iter().all(|s| StatementKind::of(s).is_some()) {
         let db = params.non_empty("db").map(str::to_owned);
+        // Worth waiting for only when an InfluxDB 1.x output applies them.
+        let wait = limits.query_target.is_some();
+        let mut tickets = Vec::with_capacity(statements.len());
         for text in &statements {
+            let ticket = wait.then(|| state.outputs.statement_answers().expect());
             let statement = Statement {
                 db: db.clone(),
                 text: (*text).to_owned(),
+                ticket: ticket.as_ref().map_or(0, Ticket::number),
             };
             state
                 .pipeline
                 .append_statement(&statement)
                 .await
                 .map_err(statement_error)?;
+            tickets.push(ticket);
         }
-        let results: Vec<_> = (0..statements.len())
-            .map(|i| serde_json::json!({ "statement_id": i }))
-            .collect();
-        return Ok(axum::Json(serde_json::json!({ "results": results })).into_response());
+        return Ok(statement_results(tickets).await);
     }
-    // An `Arc`, not a guard: the proxied request may take a while.
-    let limits = state.limits.load_full();
     let Some(target) = &limits.query_target else {
         return Err(IngestError::NotImplemented(format!(
             "sluice answers only CREATE DATABASE and CREATE RETENTION POLICY and has no InfluxDB 1.x output to proxy {:?} to",
@@ -152,13 +160,41 @@ async fn answer(
     .await
 }
 
+/// The answer to statements kept in the buffer, one ticket each (`None`: nobody
+/// answers): the store's, as far as it answered within [`ANSWER_WAIT`], else InfluxDB's
+/// success result for each statement. A statement the store refused as a query (`400
+/// error parsing query`) is the answer, as influxd gives it for the whole query.
+async fn statement_results(tickets: Vec<Option<Ticket>>) -> Response {
+    let deadline = tokio::time::Instant::now() + ANSWER_WAIT;
+    let mut results = Vec::with_capacity(tickets.len());
+    for (i, ticket) in tickets.into_iter().enumerate() {
+        let answer = match ticket {
+            Some(ticket) => ticket.answer_by(deadline).await,
+            None => None,
+        };
+        match answer {
+            Some(StatementAnswer::Refused { status, error }) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+                return (status, axum::Json(serde_json::json!({ "error": error }))).into_response();
+            }
+            Some(StatementAnswer::Result { error: Some(error) }) => {
+                results.push(serde_json::json!({ "statement_id": i, "error": error }));
+            }
+            Some(StatementAnswer::Result { error: None }) | None => {
+                results.push(serde_json::json!({ "statement_id": i }));
+            }
+        }
+    }
+    axum::Json(serde_json::json!({ "results": results })).into_response()
+}
+
 /// What the client is told when a statement could not be kept in the buffer.
 fn statement_error(e: AcceptError) -> IngestError {
     match e {
         AcceptError::Full(why) => IngestError::Full(why),
         AcceptError::BufferUnavailable(why) => IngestError::Unavailable(why),
         other => {
-            tracing::error!(error = %other, "cannot keep a schema statement in the buffer; query refused with 500");
+            tracing::error!(error = %other, "cannot keep a statement in the buffer; query refused with 500");
             IngestError::Internal
         }
     }

@@ -31,6 +31,7 @@ fn harness(tokens: &[&str], max_body: usize, max_buffer: u64) -> Harness {
             http: reqwest::Client::new(),
             dead_letters: Arc::clone(&dead_letters),
             metrics: Arc::new(Metrics::new()),
+            statement_answers: Arc::default(),
         },
         tokio_util::sync::CancellationToken::new(),
     ));
