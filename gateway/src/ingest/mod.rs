@@ -1,13 +1,16 @@
 //! The ingest stage: InfluxDB-compatible HTTP endpoints and UDP listeners. Every write is
 //! authenticated, read through one capped decoder, parsed once into canonical line
 //! protocol and handed to the [`Pipeline`](crate::pipeline::Pipeline); the response
-//! follows InfluxDB's status codes and error bodies.
+//! follows InfluxDB's status codes and error bodies, down to CORS (`cors`) and what lies
+//! outside the routes (`fallback`).
 
 mod admin;
 mod auth;
 mod body;
 mod canonical;
+mod cors;
 mod error;
+mod fallback;
 mod limits;
 mod params;
 mod query;
@@ -52,13 +55,24 @@ pub struct AppState {
 /// The HTTP routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/write", post(write::write_v1))
-        .route("/api/v2/write", post(write::write_v2))
+        .route("/write", post(write::write_v1).options(cors::preflight))
+        .route(
+            "/api/v2/write",
+            post(write::write_v2).options(cors::preflight),
+        )
         .route("/ping", get(status::ping))
-        .route("/query", get(query::query).post(query::query))
+        .route(
+            "/query",
+            get(query::query)
+                .post(query::query)
+                .options(cors::preflight),
+        )
         .route("/health", get(status::health))
         .route("/metrics", get(status::metrics))
         .route("/admin/reload", post(admin::reload))
+        .fallback(fallback::not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .layer(axum::middleware::from_fn(cors::cors))
         .layer(axum::middleware::map_response(influx_headers))
         .with_state(state)
 }

@@ -97,6 +97,72 @@ async fn ping_answers_204_with_version() {
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
 
+/// CORS as InfluxDB 1.x: headers for a request with `Origin`, `200` to a preflight of
+/// the write and query endpoints (no token needed), nothing for a request without one.
+#[tokio::test]
+async fn cross_origin_requests_get_influxdb_cors_headers() {
+    let h = harness(&["t"], 1 << 20, 1 << 20);
+    for path in ["/write?db=x", "/api/v2/write?bucket=x", "/query"] {
+        let req = Request::options(path)
+            .header("origin", "http://page.example")
+            .body(Body::empty())
+            .unwrap();
+        let (status, headers, body) = send(&h, req).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, ""), "{path}");
+        assert_eq!(
+            headers["access-control-allow-origin"],
+            "http://page.example"
+        );
+        assert_eq!(
+            headers["access-control-allow-methods"],
+            "DELETE, GET, OPTIONS, POST, PUT"
+        );
+        assert!(
+            headers["access-control-allow-headers"]
+                .to_str()
+                .unwrap()
+                .contains("Authorization")
+        );
+        assert_eq!(
+            headers["access-control-expose-headers"],
+            "Date, X-InfluxDB-Version, X-InfluxDB-Build"
+        );
+    }
+    let req = Request::get("/ping")
+        .header("origin", "http://page.example")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = send(&h, req).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "http://page.example"
+    );
+    let (_, headers, _) = send(&h, Request::get("/ping").body(Body::empty()).unwrap()).await;
+    assert!(!headers.contains_key("access-control-allow-origin"));
+}
+
+/// Outside the routes, InfluxDB's plain-text answers.
+#[tokio::test]
+async fn unknown_paths_and_methods_get_influxdb_plain_answers() {
+    let h = harness(&[], 1 << 20, 1 << 20);
+    let (status, headers, body) =
+        send(&h, Request::get("/nope").body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::NOT_FOUND, "404 page not found\n")
+    );
+    assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(headers["x-influxdb-version"], INFLUXDB_VERSION);
+    let (status, headers, body) =
+        send(&h, Request::get("/write?db=x").body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed\n")
+    );
+    assert!(headers["allow"].to_str().unwrap().contains("POST"));
+}
+
 #[tokio::test]
 async fn v1_write_is_canonicalised_into_the_buffer() {
     let h = harness(&[], 1 << 20, 1 << 20);
