@@ -326,3 +326,27 @@ fn the_store_decides_which_point_of_a_type_conflict_it_keeps() {
     let response = sluice.write("typed", apart);
     assert_eq!(response.status, 204, "{}", response.describe());
 }
+
+/// A database name InfluxDB 1.x can never hold gets influxd's 404 at the door, not a 204
+/// and a dead letter.
+#[test]
+fn a_database_name_no_store_can_hold_is_404_as_from_influxd() {
+    let influx = TestInflux::start();
+    let sluice = TestSluice::with_config(
+        SluiceConfig::new()
+            .output_v1("central", &influx.url())
+            .toml(),
+    )
+    .spawn();
+    let body = format!("m v=1 {T0}\n");
+    for db in ["w/slash", "w\\bs", "new\nline", ".."] {
+        let direct = influx.write(db, &body);
+        let relayed = sluice.write(db, &body);
+        assert_eq!(direct.status, 404, "influxd {db:?}: {}", direct.describe());
+        assert_eq!(
+            (relayed.status, relayed.json()),
+            (direct.status, direct.json()),
+            "{db:?}"
+        );
+    }
+}

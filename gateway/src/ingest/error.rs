@@ -30,6 +30,12 @@ pub enum IngestError {
     /// v2 write without `bucket`.
     #[error("bucket is required")]
     MissingBucket,
+    /// A database name InfluxDB 1.x can never hold (`services/meta` `ValidName`: empty,
+    /// `.`, `..`, a `/` or a backslash, or a character that does not print), so no store
+    /// has it: influxd's `404 database not found: "name"` (the name quoted as Go's `%q`
+    /// quotes it).
+    #[error("database not found: {}", go_quote(.0))]
+    DatabaseNotFound(String),
     /// Unknown `precision`.
     #[error("invalid precision {0:?}")]
     BadPrecision(String),
@@ -92,6 +98,7 @@ impl IngestError {
             IngestError::TooLarge { .. } | IngestError::BatchTooLarge(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
+            IngestError::DatabaseNotFound(_) => StatusCode::NOT_FOUND,
             IngestError::Full(_) | IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             IngestError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             IngestError::BadGateway(_) => StatusCode::BAD_GATEWAY,
@@ -105,6 +112,7 @@ impl IngestError {
             IngestError::TooLarge { .. } | IngestError::BatchTooLarge(_) => "request too large",
             IngestError::Full(_) | IngestError::Unavailable(_) => "unavailable",
             IngestError::NotImplemented(_) => "not implemented",
+            IngestError::DatabaseNotFound(_) => "not found",
             IngestError::BadGateway(_) | IngestError::Internal => "internal error",
             _ => "invalid",
         }
@@ -150,9 +158,43 @@ fn header_safe(message: &str) -> String {
         .collect()
 }
 
+/// `text` quoted as Go's `%q` quotes it: `"` and `\\` escaped, the control characters
+/// with their short escapes or `\xNN`, everything else as it is.
+fn go_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{b}' => out.push_str("\\v"),
+            c if c.is_ascii_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_name_no_store_holds_is_404_quoted_as_influxd_quotes_it() {
+        let e = IngestError::DatabaseNotFound("w\nnl \"q\" \\ \u{1}é".into());
+        assert_eq!(e.status(), 404);
+        assert_eq!(
+            e.to_string(),
+            r#"database not found: "w\nnl \"q\" \\ \x01é""#
+        );
+    }
 
     #[test]
     fn v1_and_v2_bodies() {

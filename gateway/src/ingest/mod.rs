@@ -9,6 +9,7 @@ mod auth;
 mod body;
 mod canonical;
 mod cors;
+mod database_name;
 mod error;
 mod fallback;
 mod limits;

@@ -3,6 +3,7 @@
 //! InfluxDB would (204; 400 partial write with the good lines kept; 401; 413; 503).
 
 use super::canonical::canonical_batch;
+use super::database_name;
 use super::error::{Flavor, IngestError};
 use super::params::{Params, is_consistency_level};
 use super::source::Source;
@@ -33,6 +34,9 @@ pub(super) async fn write_v1(
             .tokens
             .authorize(&headers, params.get("p"))?;
         let db = params.non_empty("db").ok_or(IngestError::MissingDb)?;
+        if !database_name::is_valid(db) {
+            return Err(IngestError::DatabaseNotFound(db.to_owned()));
+        }
         let precision_text = params.get("precision").unwrap_or_default();
         let precision = Precision::from_v1(precision_text)
             .ok_or_else(|| IngestError::BadPrecision(precision_text.to_owned()))?;
@@ -78,21 +82,16 @@ pub(super) async fn write_v2(
         let precision_text = params.get("precision").unwrap_or_default();
         let precision = Precision::from_v2(precision_text)
             .ok_or_else(|| IngestError::BadPrecision(precision_text.to_owned()))?;
+        let context = Context::from_bucket(&bucket);
+        if !database_name::is_valid(&context.db) {
+            return Err(IngestError::DatabaseNotFound(context.db));
+        }
         let origin = Origin {
             org: params.non_empty("org").map(str::to_owned),
             bucket: Some(bucket.clone()),
             ..Origin::client(source)
         };
-        ingest(
-            &state,
-            Context::from_bucket(&bucket),
-            &origin,
-            precision,
-            &headers,
-            body,
-            true,
-        )
-        .await
+        ingest(&state, context, &origin, precision, &headers, body, true).await
     }
     .await;
     respond(&state, "write_v2", Flavor::V2, result)
