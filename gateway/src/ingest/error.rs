@@ -125,6 +125,11 @@ impl IngestError {
             (IngestError::Unauthorized | IngestError::NoCredentials, Flavor::V2) => {
                 "unauthorized access".to_owned()
             }
+            // InfluxDB 1.x's words (`http.StatusText(413)`); the limit is in the log.
+            (IngestError::TooLarge { limit }, Flavor::V1) => {
+                tracing::debug!(limit, "request body over max_body refused");
+                "Request Entity Too Large".to_owned()
+            }
             _ => self.to_string(),
         };
         let body = match flavor {
@@ -193,6 +198,20 @@ mod tests {
         assert_eq!(
             e.to_string(),
             r#"database not found: "w\nnl \"q\" \\ \x01é""#
+        );
+    }
+
+    #[test]
+    fn too_large_is_influxd_s_text_on_v1_and_names_the_limit_on_v2() {
+        let body = |flavor| {
+            let r = IngestError::TooLarge { limit: 10 }.into_response_for(flavor);
+            assert_eq!(r.status(), 413);
+            r.headers()["x-influxdb-error"].to_str().unwrap().to_owned()
+        };
+        assert_eq!(body(Flavor::V1), "Request Entity Too Large");
+        assert_eq!(
+            body(Flavor::V2),
+            "request body too large: limit is 10 bytes"
         );
     }
 

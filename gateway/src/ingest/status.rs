@@ -26,7 +26,12 @@ pub(super) async fn ping(params: Result<Query<PingParams>, QueryRejection>) -> R
     if verbose {
         axum::Json(serde_json::json!({ "version": INFLUXDB_VERSION })).into_response()
     } else {
-        StatusCode::NO_CONTENT.into_response()
+        // influxd sends its JSON content type with the empty 204 too.
+        (
+            StatusCode::NO_CONTENT,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+        )
+            .into_response()
     }
 }
 
