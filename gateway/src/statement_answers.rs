@@ -36,17 +36,31 @@ pub enum StatementAnswer {
 }
 
 /// The tickets of statements whose answer a request waits for. Shared by ingest and the
-/// forwarders; tickets are numbers from 1 (0 in a record means nobody waits).
-#[derive(Debug, Default)]
+/// forwarders. Tickets are never 0 (0 in a record means nobody waits) and count up from a
+/// random start, so gateways sharing a Redis buffer, each of which may apply the others'
+/// statements, do not answer each other's tickets.
+#[derive(Debug)]
 pub struct StatementAnswers {
     next: AtomicU64,
     waiting: Mutex<HashMap<u64, oneshot::Sender<StatementAnswer>>>,
 }
 
+impl Default for StatementAnswers {
+    fn default() -> Self {
+        Self {
+            next: AtomicU64::new(rand::random()),
+            waiting: Mutex::default(),
+        }
+    }
+}
+
 impl StatementAnswers {
     /// A new ticket and the place its answer arrives. Dropping the [`Ticket`] withdraws it.
     pub fn expect(self: &Arc<Self>) -> Ticket {
-        let number = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut number = 0;
+        while number == 0 {
+            number = self.next.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        }
         let (sender, receiver) = oneshot::channel();
         self.lock().insert(number, sender);
         Ticket {
