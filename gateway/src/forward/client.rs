@@ -72,10 +72,12 @@ impl SendError {
         }
     }
 
+    /// A request that got no answer. A timeout is suspect (the store may take the other
+    /// requests and never this one); a connection that failed is not about the batch.
     fn unreachable(e: &reqwest::Error) -> Self {
         SendError::Retry {
             kind: if e.is_timeout() { "timeout" } else { "connect" },
-            suspect: false,
+            suspect: e.is_timeout(),
             status: None,
             message: redacted_error(e),
             retry_after: None,

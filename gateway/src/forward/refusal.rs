@@ -5,11 +5,13 @@
 //! Telegraf drops, in the dead-letter store.
 //!
 //! Three outcomes:
-//! - **retry**: the output cannot take anything now (connect error, timeout, 429, 503,
-//!   a 5xx the text says is load): buffering, for as long as it lasts;
+//! - **retry**: the output cannot take anything now (connect error, 429, 503, a 5xx the
+//!   text says is load): buffering, for as long as it lasts;
 //! - **suspect**: a 5xx (or 401/403, or a 404 that names no database) the text does not
-//!   explain: an outage while the output refuses everything, a batch-specific refusal
-//!   while it keeps accepting other batches (the forwarder tells which);
+//!   explain, and a timeout (the client's own, `408` or a proxy's `504`: a request too
+//!   large or slow for the store or a proxy in front of it): an outage while the output
+//!   refuses everything, a batch-specific refusal while it keeps accepting other batches
+//!   (the forwarder tells which);
 //! - **rejected**: refused for good (400, 413, 422, `database not found`, `retention
 //!   policy not found` — InfluxDB 1.x answers that one with 500 on every try).
 
@@ -71,7 +73,9 @@ pub fn classify(status: u16, message: &str) -> Class {
             Class::Rejected(Refusal::Data)
         }
         413 => Class::Rejected(Refusal::TooLarge),
-        408 | 429 | 503 | 504 => Class::Retry,
+        429 | 503 => Class::Retry,
+        // A timeout may be this request's doing (too large, too slow to apply).
+        408 | 504 => Class::Suspect,
         _ if says(PERMANENT_TEXTS) => Class::Rejected(Refusal::Data),
         // 401/403: credentials or a permission — output-wide until someone fixes them,
         // unless the output keeps accepting other batches (no write access to one db).
@@ -149,6 +153,8 @@ mod tests {
             ),
             (429, "", Retry),
             (503, "", Retry),
+            (504, "<html>504 Gateway Time-out</html>", Suspect),
+            (408, "", Suspect),
             (500, r#"{"error":"timeout"}"#, Retry),
             (
                 500,

@@ -23,6 +23,8 @@ use tokio_util::sync::CancellationToken;
 #[derive(Default)]
 struct FakeStore {
     down: AtomicBool,
+    /// Every request takes longer than the tests' output timeout.
+    slow: AtomicBool,
     hold: Mutex<Option<&'static str>>,
     accepted: Mutex<Vec<String>>,
 }
@@ -35,6 +37,16 @@ async fn serve(store: Arc<FakeStore>) -> String {
             async move {
                 if store.down.load(Ordering::Acquire) || body.contains("poison") {
                     return (StatusCode::INTERNAL_SERVER_ERROR, r#"{"error":"boom"}"#);
+                }
+                // A proxy in front of the store that gives up on one request.
+                if body.contains("gateway") {
+                    return (
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "<html>504 Gateway Time-out</html>",
+                    );
+                }
+                if store.slow.load(Ordering::Acquire) || body.contains("slow") {
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
                 }
                 let hold = *store.hold.lock().unwrap();
                 if hold.is_some_and(|hold| body.contains(hold)) {
@@ -132,6 +144,69 @@ async fn a_batch_specific_5xx_is_dead_lettered_without_holding_the_cursor() {
         "{:?}",
         run.queue.stats()
     );
+    run.shutdown.cancel();
+}
+
+/// A batch the store (or a proxy in front of it) keeps timing out on, or answering 504
+/// for, while it takes the others is dead-lettered after `max_attempts`, as a 5xx only
+/// that batch gets: it must not hold the output (and then the buffer) for ever.
+#[tokio::test]
+async fn a_batch_that_keeps_timing_out_while_others_land_is_dead_lettered() {
+    for (bad, status) in [("slow v=1 1\n", None), ("gateway v=1 1\n", Some(504))] {
+        let store = Arc::new(FakeStore::default());
+        let url = serve(Arc::clone(&store)).await;
+        let run = forwarder(
+            &url,
+            "concurrency = 1\nbatch_points = 1\nmax_attempts = 3\ntimeout = \"300ms\"\n",
+        )
+        .await;
+        append(&run.queue, "m v=0 0\n").await;
+        append(&run.queue, bad).await;
+        for i in 2..6 {
+            append(&run.queue, &format!("m v={i} {i}\n")).await;
+        }
+        let delivered = eventually(|| {
+            store
+                .accepted
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|l| l.starts_with("m "))
+                .count()
+                == 5
+        })
+        .await;
+        assert!(delivered, "{bad}: {:?}", store.accepted.lock().unwrap());
+        assert!(
+            eventually(|| run.dead_letters.list().unwrap().len() == 1).await,
+            "{bad}"
+        );
+        assert_eq!(run.dead_letters.list().unwrap()[0].status, status, "{bad}");
+        run.shutdown.cancel();
+    }
+}
+
+/// ... but an output that times out on everything is an outage: retried, never
+/// dead-lettered.
+#[tokio::test]
+async fn an_output_that_times_out_on_everything_is_an_outage() {
+    let store = Arc::new(FakeStore::default());
+    let url = serve(Arc::clone(&store)).await;
+    store.slow.store(true, Ordering::Release);
+    let run = forwarder(
+        &url,
+        "batch_points = 1\nmax_attempts = 2\ntimeout = \"300ms\"\n",
+    )
+    .await;
+    for i in 0..4 {
+        append(&run.queue, &format!("m v={i} {i}\n")).await;
+    }
+    // Several timeouts each, more than max_attempts.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(run.dead_letters.list().unwrap().is_empty());
+    store.slow.store(false, Ordering::Release);
+    assert!(eventually(|| store.accepted.lock().unwrap().len() >= 4).await);
+    assert!(run.dead_letters.list().unwrap().is_empty());
     run.shutdown.cancel();
 }
 
