@@ -39,6 +39,7 @@ pub mod merge;
 pub mod pipeline;
 pub mod point_lines;
 pub mod quantile;
+pub mod refusing;
 pub mod reload;
 pub mod replay;
 pub mod shutdown;

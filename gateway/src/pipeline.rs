@@ -55,6 +55,8 @@ pub struct Pipeline {
     metrics: Arc<Metrics>,
     /// `[edge]` aggregation or `[merge]`, between the chain and the buffer.
     stage: Option<Stage>,
+    /// Whether the buffer is turning writes away (for `/health`).
+    refusing: crate::refusing::Refusing,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -79,7 +81,15 @@ impl Pipeline {
             dead_letters,
             metrics,
             stage: None,
+            refusing: crate::refusing::Refusing::default(),
         }
+    }
+
+    /// Why the buffer is refusing writes now (full, or out of reach), if it is: the last
+    /// append was refused within [`crate::refusing::REFUSING_FOR`] and none succeeded
+    /// since.
+    pub fn refusing_writes(&self) -> Option<String> {
+        self.refusing.reason()
     }
 
     /// Puts `stage` between the chain and the buffer.
@@ -187,11 +197,16 @@ impl Pipeline {
             None => self.queue.append_everywhere(record).await,
         };
         match appended {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.refusing.accepted();
+                Ok(())
+            }
             Err(e @ QueueError::Unavailable { .. }) => {
+                self.refusing.refused(&e.to_string());
                 Err(AcceptError::BufferUnavailable(e.to_string()))
             }
             Err(e @ (QueueError::Full { .. } | QueueError::StreamFull { .. })) => {
+                self.refusing.refused(&e.to_string());
                 BufferFull { points }.emit(&self.metrics);
                 Err(AcceptError::Full(e.to_string()))
             }

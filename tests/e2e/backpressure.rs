@@ -57,6 +57,10 @@ fn full_buffer_then_drain(segment_size: Option<&str>) {
         !acked.is_empty(),
         "nothing was accepted before the buffer filled"
     );
+    // A load balancer asking /health hears that writes are refused.
+    let health = sluice.get("/health");
+    assert_eq!(health.status, 503, "{}", health.describe());
+    assert_eq!(health.json()["status"], "fail");
 
     // Output back: everything acknowledged arrives, then writes are accepted again.
     influx.restart();
@@ -69,6 +73,7 @@ fn full_buffer_then_drain(segment_size: Option<&str>) {
         accepted.is_some(),
         "writes were still refused after the buffer drained"
     );
+    assert_eq!(sluice.health()["status"], "pass");
     acked.extend(again.iter().cloned());
     sent.extend(again);
     let stored = influx.expect_contains("full", "full", &acked);

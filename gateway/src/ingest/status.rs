@@ -35,14 +35,29 @@ pub(super) async fn ping(params: Result<Query<PingParams>, QueryRejection>) -> R
     }
 }
 
-/// `GET /health`: status, plugin chain, buffer depth, outputs' state.
+/// `GET /health`: status, plugin chain, buffer depth, outputs' state. `200` with status
+/// `pass`, or `503` with status `fail` and the reason while the buffer refuses writes
+/// (full, or Redis out of reach), so a load balancer sends them to another gateway.
 pub(super) async fn health(State(state): State<AppState>) -> Response {
     let stats = state.pipeline.queue().stats();
     let outputs: Vec<_> = state.outputs.health().iter().map(|o| o.report()).collect();
+    let refusing = state.pipeline.refusing_writes();
+    let (status, word, message) = match &refusing {
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "fail",
+            format!("writes refused: {reason}"),
+        ),
+        None => (
+            StatusCode::OK,
+            "pass",
+            "ready for queries and writes".to_owned(),
+        ),
+    };
     let body = serde_json::json!({
         "name": "sluice",
-        "status": "pass",
-        "message": "ready for queries and writes",
+        "status": word,
+        "message": message,
         "version": env!("CARGO_PKG_VERSION"),
         "chain": state.pipeline.chain().names(),
         "active_chain": state.pipeline.chain().describe(),
@@ -50,7 +65,7 @@ pub(super) async fn health(State(state): State<AppState>) -> Response {
         "buffer": stats_json(&stats),
         "outputs": outputs,
     });
-    axum::Json(body).into_response()
+    (status, axum::Json(body)).into_response()
 }
 
 fn stats_json(stats: &sluice_buffer::Stats) -> serde_json::Value {
