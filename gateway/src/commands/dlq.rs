@@ -20,18 +20,19 @@ pub(crate) fn list(path: &Path) -> anyhow::Result<()> {
     let store = DeadLetters::open(&config.dead_letter_dir())?;
     let entries = store.list()?;
     if entries.is_empty() {
-        println!("no dead-lettered batches in {}", store.dir().display());
-        return Ok(());
+        return super::stdout::write(&format!(
+            "no dead-lettered batches in {}\n",
+            store.dir().display()
+        ));
     }
-    print!("{}", table(&entries));
-    println!(
-        "{} entr{} in {}; replay with `sluice dlq replay -c {} --id ID` or `--all`",
+    super::stdout::write(&format!(
+        "{}{} entr{} in {}; replay with `sluice dlq replay -c {} --id ID` or `--all`\n",
+        table(&entries),
         entries.len(),
         if entries.len() == 1 { "y" } else { "ies" },
         store.dir().display(),
         path.display()
-    );
-    Ok(())
+    ))
 }
 
 /// The entries as an aligned text table.

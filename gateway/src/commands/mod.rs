@@ -6,3 +6,4 @@ pub(crate) mod dlq;
 pub(crate) mod plugin_build;
 pub(crate) mod plugin_new;
 pub(crate) mod plugin_test;
+pub(crate) mod stdout;
