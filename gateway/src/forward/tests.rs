@@ -45,8 +45,12 @@ async fn serve(store: Arc<FakeStore>) -> String {
                         "<html>504 Gateway Time-out</html>",
                     );
                 }
-                if store.slow.load(Ordering::Acquire) || body.contains("slow") {
-                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                // Held (past any client timeout) while slow, for good on a `slow` batch.
+                let held = std::time::Instant::now();
+                while (store.slow.load(Ordering::Acquire) || body.contains("slow"))
+                    && held.elapsed() < Duration::from_secs(20)
+                {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                 }
                 let hold = *store.hold.lock().unwrap();
                 if hold.is_some_and(|hold| body.contains(hold)) {
@@ -157,7 +161,7 @@ async fn a_batch_that_keeps_timing_out_while_others_land_is_dead_lettered() {
         let url = serve(Arc::clone(&store)).await;
         let run = forwarder(
             &url,
-            "concurrency = 1\nbatch_points = 1\nmax_attempts = 3\ntimeout = \"300ms\"\n",
+            "concurrency = 1\nbatch_points = 1\nmax_attempts = 3\ntimeout = \"1s\"\n",
         )
         .await;
         append(&run.queue, "m v=0 0\n").await;
@@ -195,14 +199,14 @@ async fn an_output_that_times_out_on_everything_is_an_outage() {
     store.slow.store(true, Ordering::Release);
     let run = forwarder(
         &url,
-        "batch_points = 1\nmax_attempts = 2\ntimeout = \"300ms\"\n",
+        "batch_points = 1\nmax_attempts = 2\ntimeout = \"1s\"\n",
     )
     .await;
     for i in 0..4 {
         append(&run.queue, &format!("m v={i} {i}\n")).await;
     }
-    // Several timeouts each, more than max_attempts.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Timeouts past max_attempts for each.
+    tokio::time::sleep(Duration::from_millis(2600)).await;
     assert!(run.dead_letters.list().unwrap().is_empty());
     store.slow.store(false, Ordering::Release);
     assert!(eventually(|| store.accepted.lock().unwrap().len() >= 4).await);
