@@ -111,8 +111,9 @@ pub struct PluginTestArgs {
     /// those of the first run).
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
-    /// Longest one run may take.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    /// Longest one run may take; the default is a `[[plugins]]` entry's default
+    /// `timeout`, so a plugin too slow for the gateway fails here too.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
     pub timeout: std::time::Duration,
 }
 
