@@ -30,12 +30,7 @@ fn v1_error(response: &Response, what: &str) -> String {
 fn partial_write_is_400_and_good_lines_are_stored() {
     let influx = TestInflux::start();
     influx.create_db("bar");
-    let sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let sluice = TestSluice::relaying_to(&influx);
     let good: Vec<Point> = (0..3)
         .map(|i| Point::new("okm").tag("k", "v").field("v", i).at(T0 + i))
         .collect();
@@ -238,12 +233,7 @@ fn a_field_type_conflict_inside_a_request_is_a_400_not_a_204() {
     let influx = TestInflux::start();
     influx.create_db("direct");
     influx.create_db("typed");
-    let sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let sluice = TestSluice::relaying_to(&influx);
     let body = format!(
         "tc,k=a f=1 {T0}\ntc,k=b f=\"s\" {}\ntc,k=c f=3 {}\n",
         T0 + 1,
@@ -284,12 +274,7 @@ fn the_store_decides_which_point_of_a_type_conflict_it_keeps() {
     let influx = TestInflux::start();
     influx.create_db("direct");
     influx.create_db("typed");
-    let sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let sluice = TestSluice::relaying_to(&influx);
     let first = format!("tk,k=z f=0 {T0}\n");
     assert_eq!(influx.write("direct", &first).status, 204);
     assert_eq!(sluice.write("typed", &first).status, 204);
@@ -332,12 +317,7 @@ fn the_store_decides_which_point_of_a_type_conflict_it_keeps() {
 #[test]
 fn a_database_name_no_store_can_hold_is_404_as_from_influxd() {
     let influx = TestInflux::start();
-    let sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let sluice = TestSluice::relaying_to(&influx);
     let body = format!("m v=1 {T0}\n");
     for db in ["w/slash", "w\\bs", "new\nline", ".."] {
         let direct = influx.write(db, &body);

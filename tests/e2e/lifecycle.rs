@@ -13,12 +13,7 @@ const T0: i64 = 1_700_000_000_000_000_000;
 fn endpoints_answer_and_sigterm_exits_zero() {
     let influx = TestInflux::start();
     influx.create_db("life");
-    let mut sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let mut sluice = TestSluice::relaying_to(&influx);
 
     for method in ["GET", "HEAD"] {
         let ping = sluice.request(method, "/ping").send();
@@ -93,12 +88,7 @@ fn sigterm_with_the_store_down_exits_zero_and_keeps_the_buffer() {
     let mut influx = TestInflux::start();
     influx.create_db("keep");
     influx.stop();
-    let mut sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let mut sluice = TestSluice::relaying_to(&influx);
     let points = flood_points(2_000, T0, "keep");
     assert_eq!(sluice.write("keep", &to_lines(&points)).status, 204);
 

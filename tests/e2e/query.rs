@@ -25,12 +25,7 @@ fn influx_cli(port: u16, db: &str, statement: &str) -> sluice_e2e::CommandOutput
 fn influx_cli_insert_and_create_database_through_sluice() {
     let influx = TestInflux::start();
     influx.create_db("cli");
-    let sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let sluice = TestSluice::relaying_to(&influx);
 
     let created = influx_cli(sluice.port(), "", "CREATE DATABASE fromcli");
     assert!(
@@ -70,12 +65,7 @@ fn query_endpoint_answers_create_and_proxies_the_rest() {
         influx.write("q", "m,k=a v=5i 1700000000000000000\n").status,
         204
     );
-    let sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let sluice = TestSluice::relaying_to(&influx);
 
     for method in ["POST", "GET"] {
         let response = sluice
@@ -161,12 +151,7 @@ fn query_without_a_v1_first_output_is_501() {
 #[test]
 fn statements_take_effect_in_order_with_writes_and_answer_what_the_store_answers() {
     let influx = TestInflux::start();
-    let sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let sluice = TestSluice::relaying_to(&influx);
     let ok = serde_json::json!({"results": [{"statement_id": 0}]});
     for round in 0..5 {
         let db = format!("round{round}");

@@ -26,12 +26,7 @@ fn pending(sluice: &TestSluice) -> Option<u64> {
 fn unknown_retention_policy_is_dead_lettered_and_replayed_without_holding_back_others() {
     let influx = TestInflux::start();
     influx.create_db("metrics");
-    let mut sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let mut sluice = TestSluice::relaying_to(&influx);
 
     let requests = 200;
     let per_request = 50;
@@ -160,12 +155,7 @@ fn a_type_conflict_in_a_coalesced_request_dead_letters_only_its_batch() {
 #[test]
 fn create_database_through_the_relay_form_url_and_while_the_output_is_down() {
     let mut influx = TestInflux::start();
-    let sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let sluice = TestSluice::relaying_to(&influx);
 
     // Form body (Telegraf), and the URL's `q` (the influx CLI, curl).
     let form = sluice.query_form("CREATE DATABASE \"apm\"", "");
@@ -205,12 +195,7 @@ fn create_database_through_the_relay_form_url_and_while_the_output_is_down() {
 #[test]
 fn a_write_to_a_database_nobody_created_is_created_and_stored() {
     let influx = TestInflux::start();
-    let sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let sluice = TestSluice::relaying_to(&influx);
     let write = sluice.write("lazy", &format!("q depth=3i {T0}\n"));
     assert_eq!(write.status, 204, "{}", write.describe());
     let stored = wait_until(LONG, || {
@@ -229,12 +214,7 @@ fn a_write_to_a_database_nobody_created_is_created_and_stored() {
 fn a_raw_line_feed_inside_a_string_is_one_point() {
     let influx = TestInflux::start();
     influx.create_db("logs");
-    let sluice = TestSluice::with_config(
-        SluiceConfig::new()
-            .output_v1("central", &influx.url())
-            .toml(),
-    )
-    .spawn();
+    let sluice = TestSluice::relaying_to(&influx);
     let body = format!(
         "log,node=a msg=\"line one\nline two\" {T0}\nlog,node=b msg=\"x\" {}\n",
         T0 + 1

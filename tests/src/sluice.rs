@@ -106,6 +106,17 @@ impl TestSluice {
         }
     }
 
+    /// A running `sluice` with one InfluxDB 1.x output, `central`, into `influx`: the
+    /// set-up most end-to-end tests start from.
+    pub fn relaying_to(influx: &crate::TestInflux) -> TestSluice {
+        TestSluice::with_config(
+            crate::SluiceConfig::new()
+                .output_v1("central", &influx.url())
+                .toml(),
+        )
+        .spawn()
+    }
+
     fn wait_ready(&mut self) {
         let ping = format!("{}/ping", self.url());
         let ready = wait_until(START_TIMEOUT, || {
