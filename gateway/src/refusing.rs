@@ -28,7 +28,8 @@ impl Refusing {
 
     /// The buffer took a write: it is not refusing any more.
     pub fn accepted(&self) {
-        if self.set.swap(false, Ordering::AcqRel) {
+        // A load first: accepted writes do not write the shared flag while it is clear.
+        if self.set.load(Ordering::Acquire) && self.set.swap(false, Ordering::AcqRel) {
             *self.lock() = None;
         }
     }

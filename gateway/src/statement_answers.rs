@@ -56,7 +56,7 @@ impl Default for StatementAnswers {
 
 impl StatementAnswers {
     /// A new ticket and the place its answer arrives. Dropping the [`Ticket`] withdraws it.
-    pub fn expect(self: &Arc<Self>) -> Ticket {
+    pub fn ticket(self: &Arc<Self>) -> Ticket {
         let mut number = 0;
         while number == 0 {
             number = self.next.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
@@ -128,8 +128,8 @@ mod tests {
     #[tokio::test]
     async fn an_answer_reaches_its_ticket_and_late_ones_are_dropped() {
         let answers = Arc::new(StatementAnswers::default());
-        let first = answers.expect();
-        let second = answers.expect();
+        let first = answers.ticket();
+        let second = answers.ticket();
         assert_ne!(first.number(), 0);
         assert_ne!(first.number(), second.number());
         assert_eq!(answers.waiting(), 2);

@@ -114,7 +114,7 @@ async fn answer(
         let wait = limits.query_target.is_some();
         let mut tickets = Vec::with_capacity(statements.len());
         for text in &statements {
-            let ticket = wait.then(|| state.outputs.statement_answers().expect());
+            let ticket = wait.then(|| state.outputs.statement_answers().ticket());
             let statement = Statement {
                 db: db.clone(),
                 text: (*text).to_owned(),
