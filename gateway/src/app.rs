@@ -81,7 +81,7 @@ pub async fn run(
             Arc::clone(&dead_letters),
             Arc::clone(&metrics),
         )
-        .with_stage(Stage::from_config(&config)),
+        .with_stage(Stage::from_config(&config)?),
     );
     let http = reqwest::Client::builder()
         .pool_idle_timeout(Duration::from_secs(30))

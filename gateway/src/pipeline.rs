@@ -150,7 +150,7 @@ impl Pipeline {
             ChainOutcome::Unavailable(failure) => return Err(AcceptError::Unavailable(failure)),
         };
         let batch = match (&self.stage, batch.filter(|b| b.points() > 0)) {
-            (Some(stage), Some(batch)) => stage.process(batch, &self.metrics),
+            (Some(stage), Some(batch)) => stage.process(batch, &self.metrics).await?,
             (_, batch) => batch,
         };
         if let Some(batch) = batch.filter(|b| b.points() > 0) {

@@ -5,9 +5,10 @@
 //! Neither knows HTTP.
 
 use crate::batch::Batch;
+use crate::buffer::QueueError;
 use crate::config::Config;
 use crate::edge::Aggregator;
-use crate::merge::Merger;
+use crate::merge::{MergeJournal, Merger};
 use crate::pipeline::{AcceptError, Pipeline};
 use crate::quantile::window::now_nanos;
 use crate::telemetry::Metrics;
@@ -27,19 +28,44 @@ pub enum Stage {
     /// `[edge]`: windows of points become summaries with sketches.
     Aggregate(Mutex<Aggregator>),
     /// `[merge]`: sketch points of many edges become cross-node summaries.
-    Merge(Mutex<Merger>),
+    Merge(Mutex<Merging>),
+}
+
+/// The relay's merge windows and their journal, under one lock: a batch is journaled
+/// and merged in the same order.
+#[derive(Debug)]
+pub struct Merging {
+    merger: Merger,
+    journal: MergeJournal,
 }
 
 impl Stage {
-    /// The stage `config` asks for (`[edge]` or `[merge]`), if any.
-    pub fn from_config(config: &Config) -> Option<Self> {
+    /// The stage `config` asks for (`[edge]` or `[merge]`), if any. A relay takes back
+    /// the windows its merge journal holds ([`Config::merge_dir`]).
+    ///
+    /// Errors: the merge journal cannot be opened or checkpointed (`Locked` when another
+    /// gateway uses its directory).
+    pub fn from_config(config: &Config) -> Result<Option<Self>, QueueError> {
         if let Some(edge) = &config.edge {
-            return Some(Self::Aggregate(Mutex::new(Aggregator::new(edge))));
+            return Ok(Some(Self::Aggregate(Mutex::new(Aggregator::new(edge)))));
         }
-        config
-            .merge
-            .as_ref()
-            .map(|merge| Self::Merge(Mutex::new(Merger::new(merge))))
+        let Some(merge) = &config.merge else {
+            return Ok(None);
+        };
+        let mut merger = Merger::new(merge);
+        let dir = config.merge_dir();
+        let (journal, restored) = MergeJournal::open(&dir, &mut merger, now_nanos())?;
+        if merger.series() > 0 || restored.truncated > 0 || restored.unreadable > 0 {
+            tracing::info!(
+                dir = %dir.display(),
+                series = merger.series(),
+                batches = restored.batches,
+                truncated_bytes = restored.truncated,
+                unreadable = restored.unreadable,
+                "merge windows taken back from the journal"
+            );
+        }
+        Ok(Some(Self::Merge(Mutex::new(Merging { merger, journal }))))
     }
 
     /// `edge` or `merge`, for logs and metrics.
@@ -50,8 +76,16 @@ impl Stage {
         }
     }
 
-    /// Takes a batch the chain let through; returns what goes on to the buffer now.
-    pub fn process(&self, batch: Batch, metrics: &Metrics) -> Option<Batch> {
+    /// Takes a batch the chain let through; returns what goes on to the buffer now. A
+    /// relay journals (and syncs) a batch with sketch points before returning.
+    ///
+    /// Errors: [`AcceptError::Buffer`] when the merge journal cannot take the batch (it
+    /// is then not merged either).
+    pub async fn process(
+        &self,
+        batch: Batch,
+        metrics: &Metrics,
+    ) -> Result<Option<Batch>, AcceptError> {
         let now = now_nanos();
         match self {
             Self::Aggregate(agg) => {
@@ -68,10 +102,26 @@ impl Stage {
                     max_series,
                 }
                 .emit(metrics);
-                done.passthrough
+                Ok(done.passthrough)
             }
-            Self::Merge(merger) => {
-                let done = lock(merger).ingest(&batch, now);
+            Self::Merge(merging) => {
+                let (done, sync) = {
+                    let mut merging = lock(merging);
+                    let sync = if Merger::may_hold_sketches(&batch) {
+                        Some(
+                            merging
+                                .journal
+                                .record(&batch)
+                                .map_err(AcceptError::Buffer)?,
+                        )
+                    } else {
+                        None
+                    };
+                    (merging.merger.ingest(&batch, now), sync)
+                };
+                if let Some(file) = sync {
+                    sync_journal(file).await.map_err(AcceptError::Buffer)?;
+                }
                 MergeIngested {
                     merged: done.merged,
                     corrections: done.corrections,
@@ -80,7 +130,7 @@ impl Stage {
                     over_limit: done.over_limit,
                 }
                 .emit(metrics);
-                done.passthrough
+                Ok(done.passthrough)
             }
         }
     }
@@ -94,10 +144,10 @@ impl Stage {
                 let done = agg.flush(now, all);
                 (done.batches, done.points, agg.series())
             }
-            Self::Merge(merger) => {
-                let mut merger = lock(merger);
-                let done = merger.flush(now, all);
-                (done.batches, done.points, merger.series())
+            Self::Merge(merging) => {
+                let mut merging = lock(merging);
+                let done = merging.merger.flush(now, all);
+                (done.batches, done.points, merging.merger.series())
             }
         };
         StageFlushed {
@@ -109,12 +159,46 @@ impl Stage {
         batches
     }
 
+    /// A relay's checkpoint of its merge journal, when it has grown enough (always with
+    /// `force`). Called once what [`Stage::flush`] wrote is in the buffer: a checkpoint
+    /// records those windows as written.
+    pub fn checkpoint(&self, force: bool) {
+        let Self::Merge(merging) = self else {
+            return;
+        };
+        let mut merging = lock(merging);
+        let Merging { merger, journal } = &mut *merging;
+        if (force || journal.checkpoint_due())
+            && let Err(e) = journal.checkpoint(merger)
+        {
+            tracing::warn!(error = %e, "merge journal: checkpoint failed; the journal keeps growing");
+        }
+    }
+
     /// How often to flush.
     pub fn tick(&self) -> Duration {
         match self {
             Self::Aggregate(agg) => lock(agg).tick(),
-            Self::Merge(merger) => lock(merger).tick(),
+            Self::Merge(merging) => lock(merging).merger.tick(),
         }
+    }
+}
+
+/// `fdatasync`s the merge journal off the runtime; many batches share one sync.
+async fn sync_journal(file: std::sync::Arc<std::fs::File>) -> Result<(), QueueError> {
+    let synced = tokio::task::spawn_blocking(move || file.sync_data()).await;
+    match synced {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(QueueError::Io {
+            op: "fdatasync",
+            path: "merge journal".into(),
+            source: e,
+        }),
+        Err(e) => Err(QueueError::Io {
+            op: "fdatasync",
+            path: "merge journal".into(),
+            source: std::io::Error::other(e),
+        }),
     }
 }
 
@@ -140,11 +224,14 @@ pub async fn run_flusher(pipeline: Arc<Pipeline>, shutdown: CancellationToken) {
             () = shutdown.cancelled() => true,
         };
         pending.extend(stage.flush(last, pipeline.metrics()));
+        // Summaries lost stay unwritten in the merge journal: no checkpoint then.
+        let mut lost = false;
         while pending.len() > MAX_PENDING {
-            if let Some(lost) = pending.pop_front() {
+            if let Some(batch) = pending.pop_front() {
+                lost = true;
                 StageLost {
                     stage: stage.name(),
-                    points: lost.points(),
+                    points: batch.points(),
                     error: "buffer full for too long",
                 }
                 .emit(pipeline.metrics());
@@ -157,6 +244,7 @@ pub async fn run_flusher(pipeline: Arc<Pipeline>, shutdown: CancellationToken) {
                 }
                 Err(AcceptError::Full(_)) if !last => break,
                 Err(e) => {
+                    lost = true;
                     StageLost {
                         stage: stage.name(),
                         points: batch.points(),
@@ -166,6 +254,9 @@ pub async fn run_flusher(pipeline: Arc<Pipeline>, shutdown: CancellationToken) {
                     pending.pop_front();
                 }
             }
+        }
+        if pending.is_empty() && !lost {
+            stage.checkpoint(last);
         }
         if last {
             return;
@@ -194,7 +285,7 @@ mod tests {
                 Arc::new(DeadLetters::open(dir).unwrap()),
                 Arc::new(Metrics::new()),
             )
-            .with_stage(Stage::from_config(&config)),
+            .with_stage(Stage::from_config(&config).unwrap()),
         )
     }
 
@@ -241,7 +332,8 @@ mod tests {
     #[tokio::test]
     async fn a_relay_passes_plain_batches_straight_to_the_buffer() {
         let dir = tempfile::tempdir().unwrap();
-        let pipeline = pipeline("[merge]", dir.path());
+        let merge = format!("[merge]\ndir = {:?}", dir.path().join("merge"));
+        let pipeline = pipeline(&merge, dir.path());
         pipeline
             .accept(lines(now_nanos()), 0, &Origin::default(), Resend::Possible)
             .await
@@ -251,7 +343,11 @@ mod tests {
 
     #[test]
     fn no_section_no_stage() {
-        assert!(Stage::from_config(&Config::parse("").unwrap()).is_none());
+        assert!(
+            Stage::from_config(&Config::parse("").unwrap())
+                .unwrap()
+                .is_none()
+        );
         let both = Config::parse("[edge]\n[merge]\n").unwrap_err();
         assert!(both.to_string().contains("exclude each other"), "{both}");
     }

@@ -428,3 +428,73 @@ fn an_edge_aggregates_udp_line_protocol() {
     .unwrap_or_else(|| panic!("no UDP window stored; relay log:\n{}", relay.log()));
     assert_eq!(num(&stored[0], "ms_p50"), 5.0);
 }
+
+/// An edge whose 1 s windows stay open for an hour: only its shutdown sends them.
+fn holding_edge(relay_url: &str) -> TestSluice {
+    TestSluice::with_config(format!(
+        r#"
+[server]
+http = "127.0.0.1:{{port}}"
+
+[edge]
+window = "1s"
+allowed_lateness = "1h"
+
+[[outputs]]
+name = "relay"
+url = "{relay_url}"
+api = "v1"
+"#
+    ))
+    .spawn()
+}
+
+/// Waits until `lat` holds one merged point whose `ms_count` is `count`.
+fn wait_for_count(influx: &TestInflux, relay: &TestSluice, count: f64, what: &str) {
+    let stored = wait_until(LONG, || {
+        let rows = rows(influx, "SELECT ms_count FROM lat");
+        (rows.len() == 1 && num(&rows[0], "ms_count") == count).then_some(())
+    });
+    assert!(
+        stored.is_some(),
+        "{what}: want ms_count {count}, have {:?}; relay log:\n{}",
+        rows(influx, "SELECT ms_count FROM lat"),
+        relay.log()
+    );
+}
+
+/// The relay's merge windows are journaled: sketches acknowledged before a `kill -9`
+/// are merged and written after the restart, and after a graceful restart a late node's
+/// sketch corrects the whole written window instead of overwriting it with its part.
+#[test]
+fn merge_windows_survive_kill_9_and_restarts() {
+    let influx = TestInflux::start();
+    influx.create_db("lt");
+    let mut relay = relay(&influx, "");
+    let mut edges: Vec<TestSluice> = (0..3).map(|_| holding_edge(&relay.url())).collect();
+    let now = now_ns();
+    for (edge, n) in edges.iter().zip([10, 20, 40]) {
+        let body: String = (1..=n)
+            .map(|v| format!("lat,label=checkout ms={v} {now}\n"))
+            .collect();
+        assert_eq!(edge.write("lt", &body).status, 204);
+    }
+    for edge in &mut edges[..2] {
+        assert!(edge.terminate().success(), "{}", edge.log());
+    }
+    let merged = wait_until(LONG, || {
+        relay
+            .metric("sluice_merge_sketch_points_total")
+            .filter(|&n| n >= 2.0)
+    });
+    assert!(merged.is_some(), "relay log:\n{}", relay.log());
+    // Acknowledged, not written yet (lateness 2 s): the crash must not lose them.
+    relay.kill9();
+    relay.restart();
+    wait_for_count(&influx, &relay, 30.0, "after kill -9");
+    relay.terminate();
+    relay.restart();
+    // The third node's window arrives late, after the restart.
+    assert!(edges[2].terminate().success(), "{}", edges[2].log());
+    wait_for_count(&influx, &relay, 70.0, "after a late node");
+}

@@ -16,6 +16,8 @@
 //!   `reclaim` gives their space back in small steps (the writer's on a thread of its own);
 //!   `dir` locks and syncs the directory.
 //! - `memory`: the same semantics without durability.
+//! - `journal`: [`Journal`], one file of framed records for in-memory state that must
+//!   survive a crash (the disk queue's framing and directory lock, no consumers).
 //! - `redis/`: the Redis Streams variant, shared by many gateways (see its module doc).
 //! - `record`: a record to append, in one or two parts (a header and a body from
 //!   different allocations, never joined for the disk queue).
@@ -35,6 +37,7 @@
 
 mod disk;
 mod error;
+mod journal;
 mod memory;
 mod options;
 mod position;
@@ -46,6 +49,7 @@ mod stats;
 
 pub use disk::DiskQueue;
 pub use error::Error;
+pub use journal::{Journal, Replay};
 pub use memory::MemoryQueue;
 pub use options::{DEFAULT_SEGMENT_SIZE, DiskOptions, MIN_MAX_SIZE, MemoryOptions};
 pub use position::{Entry, EntryId, Position};

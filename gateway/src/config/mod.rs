@@ -517,6 +517,12 @@ impl Config {
         self.dir_or_beside_buffer(self.blob.dir.as_ref(), "blobs")
     }
 
+    /// The merge journal's directory: `[merge] dir`, or `merge` beside the buffer dir.
+    pub fn merge_dir(&self) -> PathBuf {
+        let configured = self.merge.as_ref().and_then(|m| m.dir.as_ref());
+        self.dir_or_beside_buffer(configured, "merge")
+    }
+
     /// Where compiled plugins are cached: `plugin-cache` beside the buffer dir.
     pub fn plugin_cache_dir(&self) -> PathBuf {
         self.dir_or_beside_buffer(None, "plugin-cache")

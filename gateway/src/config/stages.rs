@@ -82,6 +82,10 @@ pub struct MergeConfig {
     /// points of their own (`sluice_window=1m`); best a multiple of the edges' window.
     #[serde(deserialize_with = "env::expand_list")]
     pub rollups: Vec<String>,
+    /// Directory of the merge journal, the windows on disk so that a restart or a crash
+    /// loses none (default `merge` beside the buffer dir).
+    #[serde(deserialize_with = "env::expand_opt_path")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 impl Default for MergeConfig {
@@ -94,6 +98,7 @@ impl Default for MergeConfig {
             max_series: 100_000,
             emit_sketches: false,
             rollups: Vec::new(),
+            dir: None,
         }
     }
 }

@@ -88,6 +88,18 @@ pub struct Flushed {
     pub points: usize,
 }
 
+/// What a [`Merger`] holds, as sketch points (`F_sketch` fields, [`write_summary`] with
+/// the sketch): enough to rebuild it after a restart with [`Merger::restore`].
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Windows not written yet (or corrected since), one batch per routing context.
+    pub open: Vec<Batch>,
+    /// Windows written and kept for corrections, one batch per routing context.
+    pub written: Vec<Batch>,
+    /// Per window length (ns), the latest end of a window forgotten (ns).
+    pub forgotten_through: Vec<(i64, i64)>,
+}
+
 /// The windows a relay is merging: sketch points go in with [`Merger::ingest`], merged
 /// points come out of [`Merger::flush`]. Times are Unix nanoseconds; the caller passes
 /// the wall clock in.
@@ -143,11 +155,16 @@ impl Merger {
         self.entries.len()
     }
 
+    /// Whether `batch` may hold sketch points (a fast check: `false` means it holds none).
+    pub fn may_hold_sketches(batch: &Batch) -> bool {
+        memchr::memmem::find(batch.lines(), WINDOW_MARKER).is_some()
+    }
+
     /// Merges the sketch points of `batch` at wall-clock time `now`; the other points
     /// come back in [`Merged::passthrough`], untouched.
     pub fn ingest(&mut self, batch: &Batch, now: i64) -> Merged {
         let mut done = Merged::default();
-        if memchr::memmem::find(batch.lines(), WINDOW_MARKER).is_none() {
+        if !Self::may_hold_sketches(batch) {
             done.passthrough = Some(batch.clone());
             return done;
         }
@@ -211,6 +228,90 @@ impl Merger {
             ));
         }
         done
+    }
+
+    /// Everything held, as sketch points (see [`Snapshot`]).
+    pub fn snapshot(&self) -> Snapshot {
+        let mut open: HashMap<Context, LineWriter> = HashMap::new();
+        let mut written: HashMap<Context, LineWriter> = HashMap::new();
+        for (key, entry) in &self.entries {
+            let side = if entry.forget_at.is_none() || entry.dirty {
+                &mut open
+            } else {
+                &mut written
+            };
+            let out = side.entry(key.context.clone()).or_default();
+            let fields = entry.fields.iter().map(|(n, s)| (n.as_str(), s));
+            write_summary(out, &key.series, key.window, fields, &entry.quantiles, true);
+        }
+        Snapshot {
+            open: into_batches(open),
+            written: into_batches(written),
+            forgotten_through: self
+                .forgotten_through
+                .iter()
+                .map(|(&l, &t)| (l, t))
+                .collect(),
+        }
+    }
+
+    /// Takes back part of a [`Snapshot`] at wall-clock time `now`: the sketch points of
+    /// `batch` go into exactly their window (no roll-up: the snapshot holds the roll-ups
+    /// as points of their own). `written` windows are kept for `keep` from `now` and
+    /// written again only if corrected; the others close `lateness` after `now` at the
+    /// earliest. Returns the sketch points taken.
+    pub fn restore(&mut self, batch: &Batch, now: i64, written: bool) -> usize {
+        let mut done = Merged::default();
+        let mut taken = 0;
+        for point in trusted_points(batch.lines()) {
+            let Ok(point) = point else { continue };
+            let Some(found) = sketches_of(&point) else {
+                continue;
+            };
+            let sketches: Vec<(String, Sketch)> = found
+                .sketches
+                .iter()
+                .filter_map(|(field, text)| Some((field.clone(), Sketch::decode(text).ok()?)))
+                .collect();
+            let window = Window::containing(point.timestamp(), found.window_len);
+            let series = SeriesKey::of(&point, &self.drop_tags);
+            let target = Target {
+                context: batch.context(),
+                series: &series,
+                sketches: &sketches,
+                quantiles: &found.quantiles,
+                now,
+            };
+            if sketches.is_empty()
+                || !matches!(
+                    self.merge_into(window, &target, &mut done),
+                    Outcome::Merged | Outcome::Corrected
+                )
+            {
+                continue;
+            }
+            taken += 1;
+            let key = EntryKey {
+                context: batch.context().clone(),
+                window,
+                series,
+            };
+            if let Some(entry) = self.entries.get_mut(&key)
+                && written
+                && entry.forget_at.is_none()
+            {
+                entry.forget_at = Some(now.saturating_add(self.keep));
+                self.open = self.open.saturating_sub(1);
+            }
+        }
+        taken
+    }
+
+    /// Takes back [`Snapshot::forgotten_through`]: sketches for windows of `len` ns
+    /// ending at or before `through` are late.
+    pub fn restore_forgotten(&mut self, len: i64, through: i64) {
+        let held = self.forgotten_through.entry(len).or_insert(i64::MIN);
+        *held = (*held).max(through);
     }
 
     /// Merges `target`'s sketches into its series' entry of `window`, opening the entry

@@ -7,6 +7,8 @@
 //!
 //! - [`merger`]: [`Merger`], the windows being merged and what a batch and a flush do to
 //!   them.
+//! - [`journal`]: [`MergeJournal`], the windows on disk, so that a restart or a crash
+//!   loses none.
 //!
 //! # Rules
 //!
@@ -32,10 +34,13 @@
 //! * At most `max_series` (series, window) pairs are held: written windows are forgotten
 //!   before `keep` is over to make room, the soonest due first; sketches that would open
 //!   a window beyond it are dropped and counted.
-//! * Merge state lives in memory: a crash loses the windows not yet written (a graceful
-//!   shutdown writes them first). The edges' sketches that reached the relay's buffer
-//!   are not resent by the edges, so those windows are lost or partial.
+//! * Merge state survives restarts and crashes ([`journal`]): a batch with sketch points
+//!   is journaled and synced before it is acknowledged, and a new relay on the same
+//!   directory takes the windows back — written ones still kept for corrections, open
+//!   ones written after the start.
 
+pub mod journal;
 pub mod merger;
 
-pub use merger::{Merged, Merger};
+pub use journal::{MergeJournal, Restored};
+pub use merger::{Merged, Merger, Snapshot};

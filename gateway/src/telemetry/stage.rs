@@ -72,6 +72,41 @@ fn drop_count(family: &Family<ReasonLabels, Counter>, reason: &'static str, n: u
     }
 }
 
+/// Late and future points are answered 204 like any other (InfluxDB would store them):
+/// the log says so, at most every [`WARN_EVERY_S`] seconds.
+static DROP_WARNINGS: RateLimit = RateLimit::new();
+
+/// Seconds between two warnings about an edge's late or future points.
+const WARN_EVERY_S: u64 = 10;
+
+/// Lets one caller through per [`WARN_EVERY_S`] seconds of wall clock.
+struct RateLimit {
+    /// Unix seconds of the last one let through (0: never).
+    last: std::sync::atomic::AtomicU64,
+}
+
+impl RateLimit {
+    const fn new() -> Self {
+        Self {
+            last: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Whether this caller is the one of its period.
+    fn due(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let last = self.last.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= WARN_EVERY_S
+            && self
+                .last
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
 /// An edge took a batch into its windows.
 #[derive(Debug)]
 pub struct EdgeIngested {
@@ -98,6 +133,13 @@ impl EdgeIngested {
         drop_count(&s.edge_points_dropped, "late", self.late);
         drop_count(&s.edge_points_dropped, "future", self.future);
         drop_count(&s.edge_points_dropped, "max_series", self.over_limit);
+        if self.late + self.future > 0 && DROP_WARNINGS.due() {
+            tracing::warn!(
+                late = self.late,
+                future = self.future,
+                "edge dropped points outside its open windows (late: window already written, allowed_lateness is over; future: more than a window ahead of the clock); check the load tool's clock and timestamps (sluice_edge_points_dropped_total; logged at most every 10 s)"
+            );
+        }
         if self.limit_reached {
             tracing::warn!(
                 max_series = self.max_series,

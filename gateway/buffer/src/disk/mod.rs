@@ -2,8 +2,8 @@
 
 mod consumer;
 mod cursor;
-mod dir;
-mod frame;
+pub(crate) mod dir;
+pub(crate) mod frame;
 mod gc;
 mod group_commit;
 mod reclaim;

@@ -261,3 +261,74 @@ fn written_windows_make_room_for_open_ones() {
     // A sketch for the forgotten window is late now.
     assert_eq!(m.ingest(&window_at(T0), T0 + 5 * S).late, 1);
 }
+
+/// A new merger that takes back `m`'s snapshot at `now`.
+fn restarted(m: &Merger, config: &str, now: i64) -> Merger {
+    let snapshot = m.snapshot();
+    let mut back = merger(config);
+    for (len, through) in snapshot.forgotten_through {
+        back.restore_forgotten(len, through);
+    }
+    for batch in &snapshot.open {
+        back.restore(batch, now, false);
+    }
+    for batch in &snapshot.written {
+        back.restore(batch, now, true);
+    }
+    back
+}
+
+#[test]
+fn after_a_restart_a_late_sketch_still_corrects_the_whole_window() {
+    let config = "lateness = \"1s\"\nkeep = \"60s\"\nrollups = [\"10s\"]";
+    let mut m = merger(config);
+    m.ingest(&edge_output("n0", &[1.0, 2.0]), T0);
+    m.ingest(&edge_output("n1", &[3.0]), T0);
+    let written = m.flush(T0 + 3 * S, false);
+    assert_eq!(
+        written.points, 1,
+        "the 2 s window; the roll-up is still open"
+    );
+    let mut back = restarted(&m, config, T0 + 4 * S);
+    assert_eq!(back.series(), 2);
+    assert_eq!(
+        back.flush(T0 + 5 * S, false).points,
+        0,
+        "the written window is not written again"
+    );
+    // A node that was late: merged into the whole window, not written alone.
+    let done = back.ingest(&edge_output("n2", &[10.0]), T0 + 6 * S);
+    assert_eq!((done.merged, done.corrections), (1, 1));
+    let f = fields(&back.flush(T0 + 6 * S, false).batches);
+    assert_eq!((f["ms_count"], f["ms_max"]), (4.0, 10.0));
+    // The roll-up holds every sketch once, the late one included.
+    let rollup = back.flush(T0 + 12 * S, false);
+    let line = String::from_utf8_lossy(rollup.batches[0].lines()).into_owned();
+    assert!(line.contains("sluice_window=10s ms_count=4i,"), "{line}");
+}
+
+#[test]
+fn after_a_restart_forgotten_windows_stay_late_and_open_ones_wait_for_lateness() {
+    let config = "lateness = \"1s\"\nkeep = \"2s\"";
+    let mut m = merger(config);
+    m.ingest(&edge_output("n0", &[1.0]), T0);
+    m.flush(T0 + 3 * S, false);
+    m.flush(T0 + 6 * S, false);
+    assert_eq!(m.series(), 0, "forgotten");
+    // A later window, not written yet.
+    let mut later = edge();
+    later.ingest(
+        &batch(&format!(
+            "lat,node=n0,label=checkout ms=5 {}\n",
+            T0 + 10 * S
+        )),
+        T0 + 10 * S,
+    );
+    m.ingest(&later.flush(0, true).batches[0], T0 + 10 * S);
+    let mut back = restarted(&m, config, T0 + 100 * S);
+    let done = back.ingest(&edge_output("n1", &[2.0]), T0 + 100 * S);
+    assert_eq!(done.late, 1, "its window was forgotten before the restart");
+    assert_eq!(back.flush(T0 + 100 * S, false).points, 0);
+    let f = fields(&back.flush(T0 + 101 * S, false).batches);
+    assert_eq!(f["ms_count"], 1.0);
+}
