@@ -3,8 +3,10 @@
 //! the buffer, or in the dead-letter store when a plugin failed on it.
 //!
 //! With `[edge]` or `[merge]`, a [`Stage`] sits between the chain and the buffer: what it
-//! takes in is held in memory until its window is written (by [`crate::stage::run_flusher`]),
-//! so for those points `Ok` means "aggregated", not "on disk".
+//! takes in is held until its window is written (by [`crate::stage::run_flusher`]). An
+//! edge holds it in memory, so for those points `Ok` means "aggregated", not "on disk"; a
+//! relay journals sketch points before it merges them, so `Ok` means "in the merge
+//! journal" ([`crate::merge::journal`]).
 //!
 //! The live chain sits behind an atomic pointer: each batch reads it once and runs
 //! entirely on that chain, while a reload swaps in the next one ([`Pipeline::swap_chain`]);

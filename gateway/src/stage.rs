@@ -13,6 +13,7 @@ use crate::pipeline::{AcceptError, Pipeline};
 use crate::quantile::window::now_nanos;
 use crate::telemetry::Metrics;
 use crate::telemetry::stage::{EdgeIngested, MergeIngested, StageFlushed, StageLost};
+use sluice_buffer::SyncPoint;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -28,11 +29,12 @@ pub enum Stage {
     /// `[edge]`: windows of points become summaries with sketches.
     Aggregate(Mutex<Aggregator>),
     /// `[merge]`: sketch points of many edges become cross-node summaries.
-    Merge(Mutex<Merging>),
+    Merge(Arc<tokio::sync::Mutex<Merging>>),
 }
 
 /// The relay's merge windows and their journal, under one lock: a batch is journaled
-/// and merged in the same order.
+/// and merged in the same order. The lock is async: a checkpoint holds it while it
+/// writes on a blocking thread, and batches wait for it without holding a worker.
 #[derive(Debug)]
 pub struct Merging {
     merger: Merger,
@@ -65,7 +67,9 @@ impl Stage {
                 "merge windows taken back from the journal"
             );
         }
-        Ok(Some(Self::Merge(Mutex::new(Merging { merger, journal }))))
+        Ok(Some(Self::Merge(Arc::new(tokio::sync::Mutex::new(
+            Merging { merger, journal },
+        )))))
     }
 
     /// `edge` or `merge`, for logs and metrics.
@@ -106,7 +110,7 @@ impl Stage {
             }
             Self::Merge(merging) => {
                 let (done, sync) = {
-                    let mut merging = lock(merging);
+                    let mut merging = merging.lock().await;
                     let sync = if Merger::may_hold_sketches(&batch) {
                         Some(
                             merging
@@ -119,8 +123,8 @@ impl Stage {
                     };
                     (merging.merger.ingest(&batch, now), sync)
                 };
-                if let Some(file) = sync {
-                    sync_journal(file).await.map_err(AcceptError::Buffer)?;
+                if let Some(sync) = sync {
+                    sync_journal(sync).await.map_err(AcceptError::Buffer)?;
                 }
                 MergeIngested {
                     merged: done.merged,
@@ -136,7 +140,7 @@ impl Stage {
     }
 
     /// The summaries of the windows closed by now (every open window when `all`).
-    pub fn flush(&self, all: bool, metrics: &Metrics) -> Vec<Batch> {
+    pub async fn flush(&self, all: bool, metrics: &Metrics) -> Vec<Batch> {
         let now = now_nanos();
         let (batches, points, series) = match self {
             Self::Aggregate(agg) => {
@@ -145,7 +149,7 @@ impl Stage {
                 (done.batches, done.points, agg.series())
             }
             Self::Merge(merging) => {
-                let mut merging = lock(merging);
+                let mut merging = merging.lock().await;
                 let done = merging.merger.flush(now, all);
                 (done.batches, done.points, merging.merger.series())
             }
@@ -160,33 +164,43 @@ impl Stage {
     }
 
     /// A relay's checkpoint of its merge journal, when it has grown enough (always with
-    /// `force`). Called once what [`Stage::flush`] wrote is in the buffer: a checkpoint
-    /// records those windows as written.
-    pub fn checkpoint(&self, force: bool) {
+    /// `force`), written on a blocking thread. With `written_delivered` (every summary
+    /// [`Stage::flush`] wrote is in the buffer, none was lost) written windows are
+    /// recorded as written; otherwise as open, to be written again after a restart.
+    pub async fn checkpoint(&self, force: bool, written_delivered: bool) {
         let Self::Merge(merging) = self else {
             return;
         };
-        let mut merging = lock(merging);
-        let Merging { merger, journal } = &mut *merging;
-        if (force || journal.checkpoint_due())
-            && let Err(e) = journal.checkpoint(merger)
-        {
-            tracing::warn!(error = %e, "merge journal: checkpoint failed; the journal keeps growing");
+        let mut merging = Arc::clone(merging).lock_owned().await;
+        if !(force || merging.journal.checkpoint_due()) {
+            return;
         }
+        let done = tokio::task::spawn_blocking(move || {
+            let Merging { merger, journal } = &mut *merging;
+            journal.checkpoint(merger, written_delivered)
+        })
+        .await;
+        let error = match done {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        tracing::warn!(error = %error, "merge journal: checkpoint failed; the journal keeps growing");
     }
 
     /// How often to flush.
     pub fn tick(&self) -> Duration {
         match self {
             Self::Aggregate(agg) => lock(agg).tick(),
-            Self::Merge(merging) => lock(merging).merger.tick(),
+            Self::Merge(_) => Merger::TICK,
         }
     }
 }
 
-/// `fdatasync`s the merge journal off the runtime; many batches share one sync.
-async fn sync_journal(file: std::sync::Arc<std::fs::File>) -> Result<(), QueueError> {
-    let synced = tokio::task::spawn_blocking(move || file.sync_data()).await;
+/// Waits for a merge journal append to be on disk, off the runtime; batches waiting
+/// together share one `fdatasync`.
+async fn sync_journal(sync: SyncPoint) -> Result<(), QueueError> {
+    let synced = tokio::task::spawn_blocking(move || sync.wait()).await;
     match synced {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(QueueError::Io {
@@ -216,6 +230,9 @@ pub async fn run_flusher(pipeline: Arc<Pipeline>, shutdown: CancellationToken) {
         return;
     };
     let mut pending: VecDeque<Batch> = VecDeque::new();
+    // Once a summary was lost, the merge journal never again records windows as
+    // written (a restart writes them again instead).
+    let mut lost_any = false;
     let mut ticks = tokio::time::interval(stage.tick());
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -223,12 +240,10 @@ pub async fn run_flusher(pipeline: Arc<Pipeline>, shutdown: CancellationToken) {
             _ = ticks.tick() => false,
             () = shutdown.cancelled() => true,
         };
-        pending.extend(stage.flush(last, pipeline.metrics()));
-        // Summaries lost stay unwritten in the merge journal: no checkpoint then.
-        let mut lost = false;
+        pending.extend(stage.flush(last, pipeline.metrics()).await);
         while pending.len() > MAX_PENDING {
             if let Some(batch) = pending.pop_front() {
-                lost = true;
+                lost_any = true;
                 StageLost {
                     stage: stage.name(),
                     points: batch.points(),
@@ -244,7 +259,7 @@ pub async fn run_flusher(pipeline: Arc<Pipeline>, shutdown: CancellationToken) {
                 }
                 Err(AcceptError::Full(_)) if !last => break,
                 Err(e) => {
-                    lost = true;
+                    lost_any = true;
                     StageLost {
                         stage: stage.name(),
                         points: batch.points(),
@@ -255,9 +270,9 @@ pub async fn run_flusher(pipeline: Arc<Pipeline>, shutdown: CancellationToken) {
                 }
             }
         }
-        if pending.is_empty() && !lost {
-            stage.checkpoint(last);
-        }
+        stage
+            .checkpoint(last, pending.is_empty() && !lost_any)
+            .await;
         if last {
             return;
         }

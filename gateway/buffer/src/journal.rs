@@ -3,11 +3,12 @@
 //!
 //! Records use the disk queue's framing (`[len: u32 LE][crc32(len ‖ payload): u32 LE]
 //! [payload]`). [`Journal::open`] reads every whole record and cuts a torn or corrupt tail
-//! off (what a crash mid-append leaves); [`Journal::append`] writes to the OS, and
-//! [`Journal::syncer`] hands out the file to `fdatasync` outside the caller's locks, so
-//! that many appends share one sync; [`Journal::rewrite`] replaces the whole file with a
-//! compact picture (write, `fdatasync`, rename, sync the directory): a crash leaves the
-//! old file or the new one, never half of either.
+//! off (what a crash mid-append leaves); [`Journal::append`] writes to the OS and returns
+//! a [`SyncPoint`] to wait on outside the caller's locks: one `fdatasync` covers every
+//! append before it, and appends that wait together share it (group commit);
+//! [`Journal::rewrite`] replaces the whole file with a compact picture (write,
+//! `fdatasync`, rename, sync the directory): a crash leaves the old file or the new one,
+//! never half of either.
 //!
 //! On disk: `{dir}/journal.log`, `{dir}/journal.log.tmp` while a rewrite is under way
 //! (removed on open), `{dir}/LOCK` held while the journal is open.
@@ -15,7 +16,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 
@@ -36,8 +38,52 @@ pub struct Journal {
     file: Arc<File>,
     /// Bytes in the file.
     len: u64,
+    /// Set when a failed append could not be cut back off: appends are refused until a
+    /// [`Journal::rewrite`] succeeds.
+    broken: Option<String>,
+    /// Shared with every [`SyncPoint`].
+    sync: Arc<GroupSync>,
     /// Held for as long as the journal is open.
     _lock: File,
+}
+
+/// The group commit: whoever syncs first syncs for everyone appended before.
+#[derive(Debug)]
+struct GroupSync {
+    /// Bytes ever appended (across rewrites): what a sync started now covers.
+    appended: AtomicU64,
+    /// The file to sync and how many of [`GroupSync::appended`] are on disk; held while
+    /// syncing, so that those who queue behind find their bytes synced.
+    state: Mutex<(Arc<File>, u64)>,
+}
+
+/// An append to wait for ([`SyncPoint::wait`]) before acknowledging it.
+#[derive(Debug)]
+pub struct SyncPoint {
+    sync: Arc<GroupSync>,
+    /// [`GroupSync::appended`] just after the append.
+    upto: u64,
+}
+
+impl SyncPoint {
+    /// Blocks until the append is on disk: `fdatasync`s the journal unless a sync that
+    /// started after the append already did. Run it off the async runtime.
+    ///
+    /// Errors: the `fdatasync` failed (the append must not be acknowledged).
+    pub fn wait(self) -> std::io::Result<()> {
+        let mut state = self
+            .sync
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if state.1 >= self.upto {
+            return Ok(());
+        }
+        let target = self.sync.appended.load(Ordering::Acquire);
+        state.0.sync_data()?;
+        state.1 = state.1.max(target);
+        Ok(())
+    }
 }
 
 /// What [`Journal::open`] found.
@@ -90,12 +136,18 @@ impl Journal {
         // Appends go to the end whatever the read position; this keeps `len` honest.
         file.seek(SeekFrom::End(0))
             .map_err(|e| Error::io("seek", &path, e))?;
+        let file = Arc::new(file);
         Ok((
             Self {
                 dir: dir.to_path_buf(),
                 path,
-                file: Arc::new(file),
+                file: Arc::clone(&file),
                 len,
+                broken: None,
+                sync: Arc::new(GroupSync {
+                    appended: AtomicU64::new(0),
+                    state: Mutex::new((file, 0)),
+                }),
                 _lock: lock,
             },
             replay,
@@ -113,29 +165,46 @@ impl Journal {
     }
 
     /// Appends one record made of `parts` back to back; it is in the OS (it survives the
-    /// process) when this returns, on disk once a sync from [`Journal::syncer`] returned.
+    /// process) when this returns, on disk once the returned [`SyncPoint`] was waited
+    /// for.
     ///
-    /// Errors: [`Error::RecordTooLarge`] beyond 4 GiB; [`Error::Io`] (the file may then
-    /// end in a torn record, which the next open cuts off).
-    pub fn append(&mut self, parts: &[&[u8]]) -> Result<(), Error> {
+    /// Errors: [`Error::RecordTooLarge`] beyond 4 GiB; [`Error::Io`]: the record is cut
+    /// back off the file, and if even that fails every later append is refused
+    /// ([`Error::WriterFailed`]) until a [`Journal::rewrite`] succeeds, so that no record
+    /// lands behind a torn one (which the next open would cut off with it).
+    pub fn append(&mut self, parts: &[&[u8]]) -> Result<SyncPoint, Error> {
+        if let Some(reason) = &self.broken {
+            return Err(Error::WriterFailed {
+                reason: reason.clone(),
+            });
+        }
         let frame = framed(parts)?;
-        (&*self.file)
-            .write_all(&frame)
-            .map_err(|e| Error::io("append", &self.path, e))?;
+        if let Err(e) = (&*self.file).write_all(&frame) {
+            if let Err(cut) = self.file.set_len(self.len) {
+                self.broken = Some(format!(
+                    "append to {:?} failed ({e}) and the torn record could not be cut off ({cut})",
+                    self.path
+                ));
+            }
+            return Err(Error::io("append", &self.path, e));
+        }
         self.len += frame.len() as u64;
-        Ok(())
-    }
-
-    /// The file, to `fdatasync` (`File::sync_data`) after appends without holding the
-    /// journal: one sync makes every append before it durable.
-    pub fn syncer(&self) -> Arc<File> {
-        Arc::clone(&self.file)
+        let upto = self
+            .sync
+            .appended
+            .fetch_add(frame.len() as u64, Ordering::AcqRel)
+            + frame.len() as u64;
+        Ok(SyncPoint {
+            sync: Arc::clone(&self.sync),
+            upto,
+        })
     }
 
     /// Replaces the journal with `records` (each one record's payload), durably.
     ///
-    /// Errors: [`Error::RecordTooLarge`], [`Error::Io`]; on an error the old journal is
-    /// still in place and still appended to.
+    /// Errors: [`Error::RecordTooLarge`], [`Error::Io`]. Before the rename the old journal
+    /// stays in place and in use; after it (a failed directory sync) the new one is in
+    /// use, and only the rename's durability is in doubt.
     pub fn rewrite<'a>(
         &mut self,
         records: impl IntoIterator<Item = &'a [u8]>,
@@ -145,25 +214,32 @@ impl Journal {
         for record in records {
             out.extend_from_slice(&framed(&[record])?);
         }
+        dir::remove_if_exists(&tmp).map_err(|e| Error::io("remove", &tmp, e))?;
+        // Opened for appending: once renamed it is the journal, appended to as it is.
         let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
+            .create_new(true)
+            .append(true)
             .open(&tmp)
             .map_err(|e| Error::io("create", &tmp, e))?;
         file.write_all(&out)
             .and_then(|()| file.sync_data())
             .map_err(|e| Error::io("write", &tmp, e))?;
-        drop(file);
         std::fs::rename(&tmp, &self.path).map_err(|e| Error::io("rename", &tmp, e))?;
-        dir::sync(&self.dir)?;
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&self.path)
-            .map_err(|e| Error::io("open", &self.path, e))?;
-        self.file = Arc::new(file);
+        // The renamed file is the journal from here on, whatever fails next.
+        let file = Arc::new(file);
+        {
+            let mut state = self
+                .sync
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            state.0 = Arc::clone(&file);
+            state.1 = self.sync.appended.load(Ordering::Acquire);
+        }
+        self.file = file;
         self.len = out.len() as u64;
-        Ok(())
+        self.broken = None;
+        dir::sync(&self.dir)
     }
 }
 
@@ -198,8 +274,8 @@ mod tests {
         let (mut journal, replay) = Journal::open(dir.path()).unwrap();
         assert!(replay.records.is_empty() && journal.is_empty());
         journal.append(&[b"a", b"bc"]).unwrap();
-        journal.append(&[b""]).unwrap();
-        journal.syncer().sync_data().unwrap();
+        let first = journal.append(&[b""]).unwrap();
+        first.wait().unwrap();
         drop(journal);
         let (mut journal, replay) = Journal::open(dir.path()).unwrap();
         assert_eq!(payloads(&replay), [&b"abc"[..], b""]);

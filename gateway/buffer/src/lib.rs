@@ -49,7 +49,7 @@ mod stats;
 
 pub use disk::DiskQueue;
 pub use error::Error;
-pub use journal::{Journal, Replay};
+pub use journal::{Journal, Replay, SyncPoint};
 pub use memory::MemoryQueue;
 pub use options::{DEFAULT_SEGMENT_SIZE, DiskOptions, MIN_MAX_SIZE, MemoryOptions};
 pub use position::{Entry, EntryId, Position};

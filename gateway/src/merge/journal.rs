@@ -19,10 +19,8 @@
 
 use super::merger::{Merger, Snapshot};
 use crate::batch::Batch;
-use sluice_buffer::{Error, Journal};
-use std::fs::File;
+use sluice_buffer::{Error, Journal, SyncPoint};
 use std::path::Path;
-use std::sync::Arc;
 
 /// A journal that has grown past this many bytes beyond twice its last checkpoint gets
 /// a new checkpoint.
@@ -61,6 +59,9 @@ impl MergeJournal {
             truncated: replay.truncated,
             ..Restored::default()
         };
+        // Everything held before the stop comes back, even beyond max_series: the batches
+        // since the last checkpoint are merged again with no flush in between.
+        let max_series = merger.set_max_series(usize::MAX);
         for record in replay.records {
             let Some((&kind, _)) = record.split_first() else {
                 restored.unreadable += 1;
@@ -97,23 +98,24 @@ impl MergeJournal {
                 _ => restored.unreadable += 1,
             }
         }
+        merger.set_max_series(max_series);
         let mut journal = Self {
             journal,
             checkpointed: 0,
         };
-        journal.checkpoint(merger)?;
+        journal.checkpoint(merger, true)?;
         Ok((journal, restored))
     }
 
-    /// Appends `batch` (one that may hold sketch points) before it is merged; returns the
-    /// file to sync before the batch is acknowledged.
+    /// Appends `batch` (one that may hold sketch points) before it is merged; returns
+    /// what to wait for before the batch is acknowledged.
     ///
-    /// Errors: [`Error::Io`], [`Error::RecordTooLarge`]; the batch must then be refused.
-    pub fn record(&mut self, batch: &Batch) -> Result<Arc<File>, Error> {
+    /// Errors: [`Error::Io`], [`Error::RecordTooLarge`], [`Error::WriterFailed`]; the
+    /// batch must then be refused.
+    pub fn record(&mut self, batch: &Batch) -> Result<SyncPoint, Error> {
         let record = batch.record();
         let [head, tail] = record.parts();
-        self.journal.append(&[b"B", head, tail])?;
-        Ok(self.journal.syncer())
+        self.journal.append(&[b"B", head, tail])
     }
 
     /// Whether the journal has grown enough since the last checkpoint to take another.
@@ -121,22 +123,22 @@ impl MergeJournal {
         self.journal.len() > self.checkpointed.saturating_mul(2).saturating_add(SLACK)
     }
 
-    /// Replaces the journal with `merger`'s [`Snapshot`], durably.
+    /// Replaces the journal with `merger`'s [`Snapshot`], durably. With
+    /// `written_delivered` false (summaries still waiting for the buffer, or lost to it),
+    /// written windows are recorded as open: a restart writes them again rather than
+    /// trust a write that may not have happened.
     ///
-    /// Errors: those of [`Journal::rewrite`]; the old journal then stays in use.
-    pub fn checkpoint(&mut self, merger: &Merger) -> Result<(), Error> {
+    /// Errors: those of [`Journal::rewrite`].
+    pub fn checkpoint(&mut self, merger: &Merger, written_delivered: bool) -> Result<(), Error> {
         let Snapshot {
-            open,
-            written,
+            mut open,
+            mut written,
             forgotten_through,
         } = merger.snapshot();
-        let mut records: Vec<Vec<u8>> = Vec::with_capacity(1 + open.len() + written.len());
-        let mut forgotten = vec![b'F'];
-        for (len, through) in forgotten_through {
-            forgotten.extend_from_slice(&len.to_le_bytes());
-            forgotten.extend_from_slice(&through.to_le_bytes());
+        if !written_delivered {
+            open.append(&mut written);
         }
-        records.push(forgotten);
+        let mut records: Vec<Vec<u8>> = Vec::with_capacity(1 + open.len() + written.len());
         for (kind, batches) in [(b'O', open), (b'W', written)] {
             for batch in batches {
                 let mut record = vec![kind];
@@ -144,6 +146,14 @@ impl MergeJournal {
                 records.push(record);
             }
         }
+        // After the windows: a window still held may end before a forgotten one of
+        // another series, and must not be taken back as late.
+        let mut forgotten = vec![b'F'];
+        for (len, through) in forgotten_through {
+            forgotten.extend_from_slice(&len.to_le_bytes());
+            forgotten.extend_from_slice(&through.to_le_bytes());
+        }
+        records.push(forgotten);
         self.journal.rewrite(records.iter().map(Vec::as_slice))?;
         self.checkpointed = self.journal.len();
         Ok(())
@@ -231,7 +241,7 @@ mod tests {
         ingest(&mut journal, &mut m, &sketches("n0", &[1.0, 2.0]), T0);
         // A checkpoint in between: the roll-up must not count the checkpointed sketches
         // twice when replayed.
-        journal.checkpoint(&m).unwrap();
+        journal.checkpoint(&m, true).unwrap();
         ingest(&mut journal, &mut m, &sketches("n1", &[3.0]), T0);
         // The process dies here: no flush, no checkpoint.
         drop(journal);
@@ -260,7 +270,7 @@ mod tests {
         let (mut journal, _) = MergeJournal::open(dir.path(), &mut m, T0).unwrap();
         ingest(&mut journal, &mut m, &sketches("n0", &[1.0, 2.0]), T0);
         assert_eq!(m.flush(T0 + 3 * S, true).points, 2);
-        journal.checkpoint(&m).unwrap();
+        journal.checkpoint(&m, true).unwrap();
         drop(journal);
         let mut back = merger();
         let (mut journal, _) = MergeJournal::open(dir.path(), &mut back, T0 + 4 * S).unwrap();
@@ -279,5 +289,38 @@ mod tests {
             counts(&back.flush(T0 + 21 * S, false).batches),
             ["sluice_window=10s 3", "sluice_window=2s 3"]
         );
+    }
+
+    #[test]
+    fn a_replay_takes_back_every_window_even_beyond_max_series() {
+        let dir = tempfile::tempdir().unwrap();
+        let limited = || {
+            let config = Config::parse("[merge]\nlateness = \"1s\"\nmax_series = 1").unwrap();
+            Merger::new(config.merge.as_ref().unwrap())
+        };
+        let mut m = limited();
+        let (mut journal, _) = MergeJournal::open(dir.path(), &mut m, T0).unwrap();
+        ingest(&mut journal, &mut m, &sketches("n0", &[1.0]), T0);
+        // The window is written (and held for keep): the next one fits max_series again.
+        m.flush(T0 + 3 * S, false);
+        let mut later = Aggregator::new(&EdgeConfig {
+            window: std::time::Duration::from_secs(2),
+            ..EdgeConfig::default()
+        });
+        let lines = format!("lat,node=n0 ms=5 {}\n", T0 + 4 * S);
+        later.ingest(
+            &Batch::from_lines(Context::from_bucket("lt"), lines.as_bytes(), 1),
+            T0 + 4 * S,
+        );
+        let later = later.flush(0, true).batches.remove(0);
+        m.flush(T0 + 70 * S, false);
+        ingest(&mut journal, &mut m, &later, T0 + 70 * S);
+        drop(journal);
+        // Both batches come back at once: the second is still taken.
+        let mut back = limited();
+        let (_journal, restored) = MergeJournal::open(dir.path(), &mut back, T0 + 80 * S).unwrap();
+        assert_eq!(restored.batches, 2);
+        let flushed = counts(&back.flush(T0 + 81 * S, false).batches);
+        assert_eq!(flushed, ["sluice_window=2s 1", "sluice_window=2s 1"]);
     }
 }

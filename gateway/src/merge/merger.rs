@@ -146,8 +146,12 @@ impl Merger {
     }
 
     /// How often the owner should call [`Merger::flush`].
-    pub fn tick(&self) -> std::time::Duration {
-        std::time::Duration::from_millis(200)
+    pub const TICK: std::time::Duration = std::time::Duration::from_millis(200);
+
+    /// Sets `max_series`, returning the previous value (lifted while a journal is taken
+    /// back, so that nothing held before a restart is refused).
+    pub fn set_max_series(&mut self, max_series: usize) -> usize {
+        std::mem::replace(&mut self.max_series, max_series)
     }
 
     /// (series, window) pairs held.
@@ -317,18 +321,21 @@ impl Merger {
     /// Merges `target`'s sketches into its series' entry of `window`, opening the entry
     /// when it is new. Sketches of another accuracy are counted in `done.invalid`.
     fn merge_into(&mut self, window: Window, target: &Target<'_>, done: &mut Merged) -> Outcome {
-        if self
-            .forgotten_through
-            .get(&window.len)
-            .is_some_and(|&through| window.end() <= through)
-        {
-            return Outcome::Late;
-        }
         let key = EntryKey {
             context: target.context.clone(),
             window,
             series: target.series.clone(),
         };
+        // A window still held takes its sketches even past a window forgotten of another
+        // series; only a new entry could be a part overwriting a whole.
+        if !self.entries.contains_key(&key)
+            && self
+                .forgotten_through
+                .get(&window.len)
+                .is_some_and(|&through| window.end() <= through)
+        {
+            return Outcome::Late;
+        }
         let open = self.open;
         let entry = match self.entries.get_mut(&key) {
             Some(entry) => entry,

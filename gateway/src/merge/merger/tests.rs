@@ -332,3 +332,26 @@ fn after_a_restart_forgotten_windows_stay_late_and_open_ones_wait_for_lateness()
     let f = fields(&back.flush(T0 + 101 * S, false).batches);
     assert_eq!(f["ms_count"], 1.0);
 }
+
+#[test]
+fn a_window_still_held_takes_sketches_past_a_forgotten_one_of_another_series() {
+    let mut m = merger("lateness = \"1s\"\nkeep = \"2s\"");
+    m.ingest(&edge_output("n0", &[1.0]), T0);
+    m.flush(T0 + 3 * S, false);
+    // Another series' window at T0 opens late, just before the first one is forgotten.
+    let other = edge_output("n0", &[5.0]);
+    let other =
+        batch(&String::from_utf8_lossy(other.lines()).replace("label=checkout", "label=other"));
+    m.ingest(&other, T0 + 4 * S);
+    m.flush(T0 + 5 * S + 1, false);
+    assert_eq!(
+        m.series(),
+        1,
+        "the first window is forgotten, the other held"
+    );
+    let more = edge_output("n1", &[6.0]);
+    let more =
+        batch(&String::from_utf8_lossy(more.lines()).replace("label=checkout", "label=other"));
+    let done = m.ingest(&more, T0 + 5 * S + 2);
+    assert_eq!((done.merged, done.late), (1, 0));
+}
