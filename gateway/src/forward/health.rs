@@ -16,7 +16,10 @@ pub struct OutputHealth {
 #[derive(Debug, Default, Clone, Serialize)]
 struct State {
     consecutive_failures: u32,
+    /// The latest failure, kept after a recovery as history: `last_error_unix_ms` against
+    /// `last_success_unix_ms` says whether it is still current.
     last_error: Option<String>,
+    last_error_unix_ms: Option<u64>,
     last_success_unix_ms: Option<u64>,
     delivered_points: u64,
     dead_lettered_batches: u64,
@@ -61,10 +64,7 @@ impl OutputHealth {
 
     /// A request was delivered.
     pub fn delivered(&self, points: usize) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .ok();
+        let now = now_unix_ms();
         self.update(|s| {
             s.consecutive_failures = 0;
             s.last_success_unix_ms = now;
@@ -74,18 +74,22 @@ impl OutputHealth {
 
     /// An attempt failed and will be retried.
     pub fn failed(&self, error: &str) {
+        let now = now_unix_ms();
         self.update(|s| {
             s.consecutive_failures += 1;
             s.last_error = Some(error.to_owned());
+            s.last_error_unix_ms = now;
         });
     }
 
     /// A request was rejected by the store and dead-lettered.
     pub fn dead_lettered(&self, error: &str) {
+        let now = now_unix_ms();
         self.update(|s| {
             s.consecutive_failures = 0;
             s.dead_lettered_batches += 1;
             s.last_error = Some(error.to_owned());
+            s.last_error_unix_ms = now;
         });
     }
 
@@ -104,4 +108,12 @@ impl OutputHealth {
             state_detail: state,
         }
     }
+}
+
+/// Wall clock, Unix milliseconds.
+fn now_unix_ms() -> Option<u64> {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|d| u64::try_from(d.as_millis()).ok())
 }
