@@ -92,8 +92,8 @@ fn reloads_under_load_lose_nothing_and_each_batch_runs_on_one_chain() {
     let mut reload_answers = Vec::new();
     std::thread::scope(|s| {
         s.spawn(|| {
-            // Bounded: at most 2,000 batches, stops when told.
-            for k in 0..2_000 {
+            // Bounded: at most 20,000 batches, stops when told.
+            for k in 0..20_000 {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
@@ -136,7 +136,13 @@ fn reloads_under_load_lose_nothing_and_each_batch_runs_on_one_chain() {
             let now = active(&sluice);
             (now.1 != before.1).then_some(now)
         });
-        std::thread::sleep(Duration::from_millis(500));
+        // Some batches on the new build before the load stops.
+        let at_swap = acked.lock().unwrap_or_else(|e| e.into_inner()).len();
+        wait_until(Duration::from_secs(10), || {
+            let now = acked.lock().unwrap_or_else(|e| e.into_inner()).len();
+            (now >= at_swap + 5).then_some(())
+        });
+        std::thread::sleep(Duration::from_millis(200));
         stop.store(true, Ordering::Relaxed);
         assert!(
             swapped.is_some(),

@@ -62,15 +62,25 @@ pub enum HostError {
         message: String,
     },
     /// The plugin trapped (a panic, `unreachable`, an out-of-bounds access, …).
-    #[error("plugin {plugin:?} trapped: {message}{}", stderr_suffix(stderr))]
+    /// Displayed cause first (`wasm trap: …`), then the plugin's stderr (a Rust panic's
+    /// message), then the wasm backtrace, so that a one-line view (`sluice dlq list`)
+    /// shows what happened.
+    #[error(
+        "plugin {plugin:?} trapped: {message}{}{}",
+        stderr_suffix(stderr),
+        backtrace_suffix(backtrace)
+    )]
     Trap {
         /// The plugin.
         plugin: String,
-        /// The trap.
+        /// The trap (the root cause, e.g. `wasm trap: wasm \`unreachable\` instruction
+        /// executed`).
         message: String,
         /// The end of what the plugin wrote to stderr during the call (a Rust panic
         /// message lands here), truncated.
         stderr: String,
+        /// Where it trapped (wasmtime's wasm backtrace), truncated; empty if unknown.
+        backtrace: String,
     },
     /// The call ran past the plugin's `timeout`.
     #[error("plugin {plugin:?} ran past its {after:?} timeout")]
@@ -207,6 +217,14 @@ fn stderr_suffix(stderr: &str) -> String {
     }
 }
 
+fn backtrace_suffix(backtrace: &str) -> String {
+    if backtrace.is_empty() {
+        String::new()
+    } else {
+        format!("; {backtrace}")
+    }
+}
+
 /// `text` cut to at most [`MAX_TEXT`] bytes on a character boundary, keeping the start.
 pub(crate) fn truncate_head(text: &str) -> String {
     if text.len() <= MAX_TEXT {
@@ -252,13 +270,19 @@ mod tests {
             plugin: "p".into(),
             message: "unreachable".into(),
             stderr: String::new(),
+            backtrace: String::new(),
         };
         assert_eq!(e.to_string(), "plugin \"p\" trapped: unreachable");
         let e = HostError::Trap {
             plugin: "p".into(),
             message: "unreachable".into(),
             stderr: "panicked at boom".into(),
+            backtrace: "wasm backtrace: 0: f".into(),
         };
-        assert!(e.to_string().ends_with("(stderr: panicked at boom)"));
+        assert!(
+            e.to_string()
+                .ends_with("unreachable (stderr: panicked at boom); wasm backtrace: 0: f"),
+            "{e}"
+        );
     }
 }

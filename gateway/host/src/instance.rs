@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, Trap, WasmBacktrace};
 
 use crate::bindings::Transform;
 use crate::bindings::sluice::plugin::types::PluginError;
@@ -128,10 +128,15 @@ fn guarded<R>(
                 after: timeout,
             }
         } else {
+            let backtrace = error
+                .downcast_ref::<WasmBacktrace>()
+                .map(|b| truncate_head(&format!("wasm backtrace: {}", one_line(&b.to_string()))))
+                .unwrap_or_default();
             HostError::Trap {
                 plugin: name,
-                message: truncate_head(&format!("{error:#}")),
+                message: truncate_head(&error.root_cause().to_string()),
                 stderr: truncate_tail(stderr.trim_end()),
+                backtrace,
             }
         }
     })
@@ -218,4 +223,13 @@ impl PluginInstance {
             }
         }
     }
+}
+
+/// `text`'s lines joined with `; `, their indentation dropped.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -127,6 +127,7 @@ mod tests {
             plugin: "p".into(),
             message: "unreachable".into(),
             stderr: String::new(),
+            backtrace: String::new(),
         }
     }
 

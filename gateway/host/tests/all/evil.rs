@@ -62,15 +62,23 @@ fn a_panic_is_a_trap_carrying_the_panic_message() {
         plugin,
         message,
         stderr,
+        backtrace,
     } = &err
     else {
         panic!("{err:?}");
     };
     assert_eq!(plugin, "evil");
     assert!(message.contains("unreachable"), "{message}");
+    assert!(!message.contains("backtrace"), "{message}");
+    assert!(backtrace.contains("wasm backtrace"), "{backtrace}");
     assert!(
         stderr.contains("evil plugin panicked on purpose"),
         "{stderr}"
+    );
+    let shown = err.to_string();
+    assert!(
+        shown.find("panicked on purpose") < shown.find("wasm backtrace"),
+        "{shown}"
     );
     recovers(&mut instance);
 }
