@@ -16,7 +16,7 @@ use crate::batch::{Batch, Origin};
 use crate::buffer::{Queue, QueueError};
 use crate::chain::{Chain, ChainOutcome, PluginFailure, Resend};
 use crate::dead_letter::{DeadLetterError, DeadLetters, NewEntry};
-use crate::stage::Stage;
+use crate::stage::{Stage, Staged};
 use crate::statement::Statement;
 use crate::telemetry::Metrics;
 use crate::telemetry::events::{BatchAccepted, BufferFull, DeadLettered};
@@ -151,13 +151,19 @@ impl Pipeline {
             ChainOutcome::Dropped { .. } => None,
             ChainOutcome::Unavailable(failure) => return Err(AcceptError::Unavailable(failure)),
         };
-        let batch = match (&self.stage, batch.filter(|b| b.points() > 0)) {
-            (Some(stage), Some(batch)) => stage.process(batch, &self.metrics).await?,
-            (_, batch) => batch,
+        let staged = match (&self.stage, batch.filter(|b| b.points() > 0)) {
+            (Some(stage), Some(batch)) => stage.process(batch, &self.metrics),
+            (_, batch) => Staged {
+                now: batch,
+                sketches: None,
+            },
         };
-        if let Some(batch) = batch.filter(|b| b.points() > 0) {
+        if let Some(batch) = staged.now.filter(|b| b.points() > 0) {
             let route = route(&batch, origin);
             self.append(batch.record(), points, Some(route)).await?;
+        }
+        if let (Some(stage), Some(sketches)) = (&self.stage, staged.sketches) {
+            stage.merge(sketches, &self.metrics).await?;
         }
         BatchAccepted {
             points,

@@ -32,6 +32,15 @@ pub enum Stage {
     Merge(Arc<tokio::sync::Mutex<Merging>>),
 }
 
+/// What [`Stage::process`] made of a batch.
+#[derive(Debug, Default)]
+pub struct Staged {
+    /// What goes on to the buffer now (the points a stage does not take).
+    pub now: Option<Batch>,
+    /// A relay's sketch points, for [`Stage::merge`] once `now` is in the buffer.
+    pub sketches: Option<Batch>,
+}
+
 /// The relay's merge windows and their journal, under one lock: a batch is journaled
 /// and merged in the same order. The lock is async: a checkpoint holds it while it
 /// writes on a blocking thread, and batches wait for it without holding a worker.
@@ -80,22 +89,14 @@ impl Stage {
         }
     }
 
-    /// Takes a batch the chain let through; returns what goes on to the buffer now. A
-    /// relay journals (and syncs) a batch with sketch points before returning.
-    ///
-    /// Errors: [`AcceptError::Buffer`] when the merge journal cannot take the batch (it
-    /// is then not merged either).
-    pub async fn process(
-        &self,
-        batch: Batch,
-        metrics: &Metrics,
-    ) -> Result<Option<Batch>, AcceptError> {
-        let now = now_nanos();
+    /// Takes a batch the chain let through: an edge aggregates it, a relay splits off
+    /// its sketch points for [`Stage::merge`]. Returns what goes on to the buffer now.
+    pub fn process(&self, batch: Batch, metrics: &Metrics) -> Staged {
         match self {
             Self::Aggregate(agg) => {
                 let mut agg = lock(agg);
                 let max_series = agg.max_series();
-                let done = agg.ingest(&batch, now);
+                let done = agg.ingest(&batch, now_nanos());
                 drop(agg);
                 EdgeIngested {
                     aggregated: done.aggregated,
@@ -106,37 +107,46 @@ impl Stage {
                     max_series,
                 }
                 .emit(metrics);
-                Ok(done.passthrough)
+                Staged {
+                    now: done.passthrough,
+                    sketches: None,
+                }
             }
-            Self::Merge(merging) => {
-                let (done, sync) = {
-                    let mut merging = merging.lock().await;
-                    let sync = if Merger::may_hold_sketches(&batch) {
-                        Some(
-                            merging
-                                .journal
-                                .record(&batch)
-                                .map_err(AcceptError::Buffer)?,
-                        )
-                    } else {
-                        None
-                    };
-                    (merging.merger.ingest(&batch, now), sync)
-                };
-                if let Some(sync) = sync {
-                    sync_journal(sync).await.map_err(AcceptError::Buffer)?;
-                }
-                MergeIngested {
-                    merged: done.merged,
-                    corrections: done.corrections,
-                    late: done.late,
-                    invalid: done.invalid,
-                    over_limit: done.over_limit,
-                }
-                .emit(metrics);
-                Ok(done.passthrough)
+            Self::Merge(_) => {
+                let (sketches, now) = Merger::split(&batch);
+                Staged { now, sketches }
             }
         }
+    }
+
+    /// A relay's merge of the sketch points [`Stage::process`] split off, once the rest
+    /// of the request is in the buffer (a merge cannot be undone, a buffer append that
+    /// failed can be retried): journaled and synced, then merged.
+    ///
+    /// Errors: [`AcceptError::Buffer`] when the merge journal cannot take the batch (it
+    /// is then not merged either) or its sync failed (merged: a resend counts again).
+    pub async fn merge(&self, sketches: Batch, metrics: &Metrics) -> Result<(), AcceptError> {
+        let Self::Merge(merging) = self else {
+            return Ok(());
+        };
+        let (done, sync) = {
+            let mut merging = merging.lock().await;
+            let sync = merging
+                .journal
+                .record(&sketches)
+                .map_err(AcceptError::Buffer)?;
+            (merging.merger.ingest(&sketches, now_nanos()), sync)
+        };
+        sync_journal(sync).await.map_err(AcceptError::Buffer)?;
+        MergeIngested {
+            merged: done.merged,
+            corrections: done.corrections,
+            late: done.late,
+            invalid: done.invalid,
+            over_limit: done.over_limit,
+        }
+        .emit(metrics);
+        Ok(())
     }
 
     /// The summaries of the windows closed by now (every open window when `all`).
@@ -288,9 +298,13 @@ mod tests {
     use crate::dead_letter::DeadLetters;
 
     fn pipeline(config: &str, dir: &std::path::Path) -> Arc<Pipeline> {
+        pipeline_with_buffer(config, dir, 1 << 20)
+    }
+
+    fn pipeline_with_buffer(config: &str, dir: &std::path::Path, max_size: u64) -> Arc<Pipeline> {
         let config = Config::parse(config).unwrap();
         let queue = Queue::memory(sluice_buffer::MemoryOptions {
-            max_size: 1 << 20,
+            max_size,
             consumers: vec!["out".to_owned()],
         });
         Arc::new(
@@ -354,6 +368,57 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(pipeline.queue().stats().records, 1);
+    }
+
+    /// What an edge sends for one window, with a plain point of `padding` bytes beside it.
+    fn sketches_and_a_plain_point(now: i64, padding: usize) -> Batch {
+        let mut edge = Aggregator::new(&crate::config::EdgeConfig::default());
+        edge.ingest(&lines(now), now);
+        let summary = edge.flush(now, true).batches.remove(0);
+        let mut text = String::from_utf8_lossy(summary.lines()).into_owned();
+        text.push_str(&format!("note text=\"{}\" {now}\n", "x".repeat(padding)));
+        Batch::from_lines(Context::from_bucket("lt"), text.as_bytes(), 2)
+    }
+
+    #[tokio::test]
+    async fn a_relay_merges_sketch_points_only_once_the_rest_of_the_request_is_buffered() {
+        let dir = tempfile::tempdir().unwrap();
+        let merge = format!("[merge]\ndir = {:?}", dir.path().join("merge"));
+        // A buffer too small for the plain point: the request is refused.
+        let pipeline = pipeline_with_buffer(&merge, dir.path(), 4096);
+        let refused = pipeline
+            .accept(
+                sketches_and_a_plain_point(now_nanos(), 8192),
+                0,
+                &Origin::default(),
+                Resend::Possible,
+            )
+            .await;
+        assert!(refused.is_err());
+        assert!(
+            !pipeline
+                .metrics()
+                .encode()
+                .contains("sluice_merge_sketch_points_total 1"),
+            "nothing merged: the resend must not count twice"
+        );
+        // A request that fits: the plain point is buffered, the sketch point merged.
+        pipeline
+            .accept(
+                sketches_and_a_plain_point(now_nanos(), 10),
+                0,
+                &Origin::default(),
+                Resend::Possible,
+            )
+            .await
+            .unwrap();
+        assert_eq!(pipeline.queue().stats().records, 1);
+        assert!(
+            pipeline
+                .metrics()
+                .encode()
+                .contains("sluice_merge_sketch_points_total 1")
+        );
     }
 
     #[test]

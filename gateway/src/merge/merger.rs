@@ -164,6 +164,29 @@ impl Merger {
         memchr::memmem::find(batch.lines(), WINDOW_MARKER).is_some()
     }
 
+    /// `batch` split into its sketch points and the others, each `None` when there is
+    /// none; a batch without a sketch point comes back whole (no parsing).
+    pub fn split(batch: &Batch) -> (Option<Batch>, Option<Batch>) {
+        if !Self::may_hold_sketches(batch) {
+            return (None, Some(batch.clone()));
+        }
+        let mut sketches = LineWriter::new();
+        let mut others = LineWriter::new();
+        for point in trusted_points(batch.lines()) {
+            let Ok(point) = point else { continue };
+            if sketches_of(&point).is_some() {
+                sketches.push_point(&point);
+            } else {
+                others.push_point(&point);
+            }
+        }
+        let part = |w: LineWriter| {
+            (w.points() > 0)
+                .then(|| Batch::from_lines(batch.context().clone(), w.as_bytes(), w.points()))
+        };
+        (part(sketches), part(others))
+    }
+
     /// Merges the sketch points of `batch` at wall-clock time `now`; the other points
     /// come back in [`Merged::passthrough`], untouched.
     pub fn ingest(&mut self, batch: &Batch, now: i64) -> Merged {
