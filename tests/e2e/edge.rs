@@ -45,6 +45,11 @@ api = "v1"
 
 /// An edge with 1 s windows (plus `extra` `[edge]` keys) forwarding to `relay_url`.
 fn edge(relay_url: &str, extra: &str) -> TestSluice {
+    edge_with_lateness(relay_url, "3s", extra)
+}
+
+/// An edge with 1 s windows open for `lateness` after their end.
+fn edge_with_lateness(relay_url: &str, lateness: &str, extra: &str) -> TestSluice {
     TestSluice::with_config(format!(
         r#"
 [server]
@@ -52,7 +57,7 @@ http = "127.0.0.1:{{port}}"
 
 [edge]
 window = "1s"
-allowed_lateness = "3s"
+allowed_lateness = "{lateness}"
 quantiles = [0.5, 0.9, 0.99]
 {extra}
 
@@ -431,22 +436,7 @@ fn an_edge_aggregates_udp_line_protocol() {
 
 /// An edge whose 1 s windows stay open for an hour: only its shutdown sends them.
 fn holding_edge(relay_url: &str) -> TestSluice {
-    TestSluice::with_config(format!(
-        r#"
-[server]
-http = "127.0.0.1:{{port}}"
-
-[edge]
-window = "1s"
-allowed_lateness = "1h"
-
-[[outputs]]
-name = "relay"
-url = "{relay_url}"
-api = "v1"
-"#
-    ))
-    .spawn()
+    edge_with_lateness(relay_url, "1h", "")
 }
 
 /// Waits until `lat` holds one merged point whose `ms_count` is `count`.

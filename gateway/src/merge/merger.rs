@@ -202,18 +202,11 @@ impl Merger {
                 passthrough.push_point(&point);
                 continue;
             };
-            let window = Window::containing(point.timestamp(), found.window_len);
-            let mut sketches: Vec<(String, Sketch)> = Vec::with_capacity(found.sketches.len());
-            for (field, text) in &found.sketches {
-                match Sketch::decode(text) {
-                    Ok(sketch) => sketches.push((field.clone(), sketch)),
-                    Err(_) => done.invalid += 1,
-                }
-            }
+            let (window, series, sketches, invalid) = self.decode(&point, &found);
+            done.invalid += invalid;
             if sketches.is_empty() {
                 continue;
             }
-            let series = SeriesKey::of(&point, &self.drop_tags);
             let target = Target {
                 context: batch.context(),
                 series: &series,
@@ -295,13 +288,7 @@ impl Merger {
             let Some(found) = sketches_of(&point) else {
                 continue;
             };
-            let sketches: Vec<(String, Sketch)> = found
-                .sketches
-                .iter()
-                .filter_map(|(field, text)| Some((field.clone(), Sketch::decode(text).ok()?)))
-                .collect();
-            let window = Window::containing(point.timestamp(), found.window_len);
-            let series = SeriesKey::of(&point, &self.drop_tags);
+            let (window, series, sketches, _) = self.decode(&point, &found);
             let target = Target {
                 context: batch.context(),
                 series: &series,
@@ -339,6 +326,30 @@ impl Merger {
     pub fn restore_forgotten(&mut self, len: i64, through: i64) {
         let held = self.forgotten_through.entry(len).or_insert(i64::MIN);
         *held = (*held).max(through);
+    }
+
+    /// A sketch point's window, series and decoded sketches, and how many of its sketches
+    /// could not be decoded.
+    fn decode(
+        &self,
+        point: &sluice_lineproto::Point<'_>,
+        found: &crate::quantile::wire::SketchPoint<'_>,
+    ) -> (Window, SeriesKey, Vec<(String, Sketch)>, usize) {
+        let window = Window::containing(point.timestamp(), found.window_len);
+        let mut sketches = Vec::with_capacity(found.sketches.len());
+        let mut invalid = 0;
+        for (field, text) in &found.sketches {
+            match Sketch::decode(text) {
+                Ok(sketch) => sketches.push((field.clone(), sketch)),
+                Err(_) => invalid += 1,
+            }
+        }
+        (
+            window,
+            SeriesKey::of(point, &self.drop_tags),
+            sketches,
+            invalid,
+        )
     }
 
     /// Merges `target`'s sketches into its series' entry of `window`, opening the entry
