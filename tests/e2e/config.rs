@@ -47,6 +47,30 @@ fn check_accepts_a_valid_config() {
 }
 
 #[test]
+fn check_names_the_windowed_stage_and_the_merge_journal() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let relay = format!("{}\n[merge]\n", valid_config(dir.path()));
+    let out = check(&relay, &[]);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let journal = dir.path().join("merge");
+    assert!(
+        out.stdout.contains(&format!(
+            "merging sketches, journal in {}",
+            journal.display()
+        )),
+        "{}",
+        out.describe()
+    );
+    let edge = format!("{}\n[edge]\nwindow = \"10s\"\n", valid_config(dir.path()));
+    let out = check(&edge, &[]);
+    assert!(
+        out.stdout.contains("edge mode, 10s windows"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
 fn check_names_an_unknown_key_and_its_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let valid = valid_config(dir.path());

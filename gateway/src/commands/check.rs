@@ -31,13 +31,31 @@ pub(crate) fn run(path: &Path) -> anyhow::Result<()> {
         format!("plugins {}", chain.names().join(" → "))
     };
     println!(
-        "{}: ok ({plugins}; {} output(s), {} udp listener(s), buffer {})",
+        "{}: ok ({plugins}; {} output(s), {} udp listener(s), buffer {}{})",
         path.display(),
         config.outputs.len(),
         config.udp.len(),
-        buffer(&config.buffer)
+        buffer(&config.buffer),
+        stage(&config)
     );
     Ok(())
+}
+
+/// The windowed stage, if any: an edge's window, a relay's merge journal.
+fn stage(config: &Config) -> String {
+    if let Some(edge) = &config.edge {
+        format!(
+            "; edge mode, {} windows",
+            humantime::format_duration(edge.window)
+        )
+    } else if config.merge.is_some() {
+        format!(
+            "; merging sketches, journal in {}",
+            config.merge_dir().display()
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// Where the buffer is: a directory, or a Redis server (password hidden) and stream.
