@@ -2,8 +2,9 @@
 //! retry until the store takes it (or dead-letter what it refuses), then acknowledge.
 //! Up to `concurrency` requests are in flight at once; they are acknowledged strictly in
 //! buffer order, so the cursor never passes a request that has not landed. On shutdown
-//! it stops between requests; anything not acknowledged is replayed on the next start
-//! (at-least-once).
+//! it starts no new request, lets those on the wire end (for a few seconds at most) and
+//! acknowledges those that landed; anything not acknowledged is replayed on the next
+//! start (at-least-once).
 //!
 //! What the store answers decides a request's fate ([`super::refusal`]): a refusal of
 //! the data goes to the dead-letter store at once, after a coalesced request is split
@@ -159,7 +160,10 @@ impl Forwarder {
             }
             tokio::select! {
                 biased;
-                () = shutdown.cancelled() => break,
+                () = shutdown.cancelled() => {
+                    finish_in_flight(&name, &mut in_flight, &mut consumer).await;
+                    break;
+                }
                 Some(outcome) = in_flight.next(), if !in_flight.is_empty() => match outcome {
                     Outcome::Done(ids) => {
                         if in_flight.is_empty() {
@@ -184,6 +188,35 @@ impl Forwarder {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Longest a stopping forwarder waits for the requests it has on the wire.
+const IN_FLIGHT_GRACE: Duration = Duration::from_secs(5);
+
+/// On shutdown: lets the requests on the wire end (bounded by [`IN_FLIGHT_GRACE`]; those
+/// waiting to retry end at once) and acknowledges those that landed, in buffer order.
+/// Cut off, a request the store took would be sent again after a restart — harmless for
+/// points (the store keeps one), counted twice by a relay merging sketch points.
+async fn finish_in_flight(
+    name: &str,
+    in_flight: &mut FuturesOrdered<InFlight>,
+    consumer: &mut Consumer,
+) {
+    let grace = tokio::time::sleep(IN_FLIGHT_GRACE);
+    tokio::pin!(grace);
+    while !in_flight.is_empty() {
+        let outcome = tokio::select! {
+            () = &mut grace => return,
+            outcome = in_flight.next() => outcome,
+        };
+        let Some(Outcome::Done(ids)) = outcome else {
+            return;
+        };
+        if let Err(e) = consumer.ack(&ids).await {
+            tracing::error!(output = %name, error = %e, "cannot move the buffer cursor; batch may be sent again after a restart");
+            return;
         }
     }
 }

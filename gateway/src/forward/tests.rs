@@ -307,3 +307,23 @@ async fn many_single_point_writes_all_arrive() {
     assert!(all, "{}", store.accepted.lock().unwrap().len());
     run.shutdown.cancel();
 }
+
+/// A request on the wire when the forwarder stops is waited for and acknowledged: cut
+/// off, the store could have taken it and a restart would send it again.
+#[tokio::test]
+async fn shutdown_waits_for_the_request_on_the_wire_and_acknowledges_it() {
+    let store = Arc::new(FakeStore::default());
+    *store.hold.lock().unwrap() = Some("held");
+    let url = serve(Arc::clone(&store)).await;
+    let run = forwarder(&url, "concurrency = 1\n").await;
+    append(&run.queue, "held v=1 1\n").await;
+    // On the wire: the store holds it for 300 ms.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    run.shutdown.cancel();
+    assert!(
+        eventually(|| run.queue.stats().consumers[0].pending_records == 0).await,
+        "{:?}",
+        run.queue.stats()
+    );
+    assert_eq!(*store.accepted.lock().unwrap(), ["held v=1 1"]);
+}
