@@ -27,6 +27,9 @@ pub enum AppError {
     /// The buffer could not be opened (locked by another process, unreadable, ...).
     #[error("buffer: {0}")]
     Buffer(#[from] buffer::QueueError),
+    /// The relay's merge journal cannot be opened (`[merge] dir`, locked, unreadable).
+    #[error("merge journal: {0}")]
+    MergeJournal(buffer::QueueError),
     /// The dead-letter directory is unusable.
     #[error(transparent)]
     DeadLetter(#[from] DeadLetterError),
@@ -81,7 +84,7 @@ pub async fn run(
             Arc::clone(&dead_letters),
             Arc::clone(&metrics),
         )
-        .with_stage(Stage::from_config(&config)?),
+        .with_stage(Stage::from_config(&config).map_err(AppError::MergeJournal)?),
     );
     let http = reqwest::Client::builder()
         .pool_idle_timeout(Duration::from_secs(30))

@@ -66,14 +66,21 @@ impl Stage {
         let mut merger = Merger::new(merge);
         let dir = config.merge_dir();
         let (journal, restored) = MergeJournal::open(&dir, &mut merger, now_nanos())?;
-        if merger.series() > 0 || restored.truncated > 0 || restored.unreadable > 0 {
-            tracing::info!(
+        if restored.truncated > 0 || restored.unreadable > 0 {
+            tracing::warn!(
                 dir = %dir.display(),
                 series = merger.series(),
                 batches = restored.batches,
                 truncated_bytes = restored.truncated,
                 unreadable = restored.unreadable,
-                "merge windows taken back from the journal"
+                "merge journal damaged: what followed the damage is lost (a torn tail after a crash is expected; more is not)"
+            );
+        } else {
+            tracing::info!(
+                dir = %dir.display(),
+                series = merger.series(),
+                batches = restored.batches,
+                "merge journal opened; windows taken back"
             );
         }
         Ok(Some(Self::Merge(Arc::new(tokio::sync::Mutex::new(
@@ -160,8 +167,14 @@ impl Stage {
             }
             Self::Merge(merging) => {
                 let mut merging = merging.lock().await;
-                let done = merging.merger.flush(now, all);
-                (done.batches, done.points, merging.merger.series())
+                let Merging { merger, journal } = &mut *merging;
+                let done = merger.flush(now, all);
+                for forgotten in &done.forgotten {
+                    if let Err(e) = journal.record_forgotten(forgotten) {
+                        tracing::warn!(error = %e, "merge journal: cannot record the windows forgotten");
+                    }
+                }
+                (done.batches, done.points, merger.series())
             }
         };
         StageFlushed {

@@ -155,9 +155,19 @@ impl MergeConfig {
 
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         validate_quantiles("merge", &self.quantiles)?;
+        let mut seen = Vec::new();
         for rollup in &self.rollups {
             match humantime::parse_duration(rollup) {
-                Ok(d) if d >= Duration::from_millis(1) => {}
+                Ok(d) if d >= Duration::from_millis(1) => {
+                    // Each sketch is merged into every roll-up: a length twice over would
+                    // count it twice.
+                    if seen.contains(&d) {
+                        return Err(ConfigError::Invalid(format!(
+                            "merge: rollup {rollup:?} is listed twice (as a length)"
+                        )));
+                    }
+                    seen.push(d);
+                }
                 _ => {
                     return Err(ConfigError::Invalid(format!(
                         "merge: rollup {rollup:?} must be a duration of at least 1ms, e.g. \"1m\""

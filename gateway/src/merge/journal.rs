@@ -15,7 +15,8 @@
 //! - `B` + a buffer record ([`Batch::record`]): a batch as it was ingested (roll-ups
 //!   included when replayed);
 //! - `O` / `W` + a buffer record: a checkpoint's open / written windows as sketch points;
-//! - `F` + pairs of `i64` LE `(window length ns, latest end forgotten ns)`.
+//! - `F` + pairs of `i64` LE `(window length ns, latest end forgotten ns)`;
+//! - `X` + a buffer record: windows a flush forgot, one point naming each.
 
 use super::merger::{Merger, Snapshot};
 use crate::batch::Batch;
@@ -95,6 +96,7 @@ impl MergeJournal {
                 b'O' | b'W' => {
                     restored.sketch_points += merger.restore(&batch, now, kind == b'W');
                 }
+                b'X' => merger.restore_forgotten_windows(&batch),
                 _ => restored.unreadable += 1,
             }
         }
@@ -116,6 +118,20 @@ impl MergeJournal {
         let record = batch.record();
         let [head, tail] = record.parts();
         self.journal.append(&[b"B", head, tail])
+    }
+
+    /// Appends the windows a flush forgot (an `X` record of [`Flushed::forgotten`]), so
+    /// that a replay forgets them again where they were forgotten: sketches dropped as
+    /// late after it stay dropped. Not synced: lost with a crash, a replay merges those
+    /// late sketches into the window written again.
+    ///
+    /// Errors: those of [`Journal::append`].
+    ///
+    /// [`Flushed::forgotten`]: super::merger::Flushed::forgotten
+    pub fn record_forgotten(&mut self, forgotten: &Batch) -> Result<(), Error> {
+        let record = forgotten.record();
+        let [head, tail] = record.parts();
+        self.journal.append(&[b"X", head, tail]).map(drop)
     }
 
     /// Whether the journal has grown enough since the last checkpoint to take another.
@@ -148,16 +164,21 @@ impl MergeJournal {
         }
         // After the windows: a window still held may end before a forgotten one of
         // another series, and must not be taken back as late.
-        let mut forgotten = vec![b'F'];
-        for (len, through) in forgotten_through {
-            forgotten.extend_from_slice(&len.to_le_bytes());
-            forgotten.extend_from_slice(&through.to_le_bytes());
-        }
-        records.push(forgotten);
+        records.push(forgotten_record(&forgotten_through));
         self.journal.rewrite(records.iter().map(Vec::as_slice))?;
         self.checkpointed = self.journal.len();
         Ok(())
     }
+}
+
+/// An `F` record of `(window length ns, latest end forgotten ns)` pairs.
+fn forgotten_record(forgotten_through: &[(i64, i64)]) -> Vec<u8> {
+    let mut record = vec![b'F'];
+    for (len, through) in forgotten_through {
+        record.extend_from_slice(&len.to_le_bytes());
+        record.extend_from_slice(&through.to_le_bytes());
+    }
+    record
 }
 
 #[cfg(test)]
@@ -322,5 +343,29 @@ mod tests {
         assert_eq!(restored.batches, 2);
         let flushed = counts(&back.flush(T0 + 81 * S, false).batches);
         assert_eq!(flushed, ["sluice_window=2s 1", "sluice_window=2s 1"]);
+    }
+
+    #[test]
+    fn a_sketch_dropped_as_late_stays_dropped_after_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = merger();
+        let (mut journal, _) = MergeJournal::open(dir.path(), &mut m, T0).unwrap();
+        ingest(&mut journal, &mut m, &sketches("n0", &[1.0]), T0);
+        m.flush(T0 + 3 * S, false);
+        // Kept for a minute, then forgotten: the stage journals what the flush forgot.
+        let flushed = m.flush(T0 + 70 * S, false);
+        assert_eq!(flushed.forgotten.len(), 1);
+        journal.record_forgotten(&flushed.forgotten[0]).unwrap();
+        let late = sketches("n1", &[5.0]);
+        journal.record(&late).unwrap();
+        assert_eq!(m.ingest(&late, T0 + 71 * S).late, 1);
+        drop(journal);
+        let mut back = merger();
+        MergeJournal::open(dir.path(), &mut back, T0 + 80 * S).unwrap();
+        // The 2 s window stays forgotten; the roll-up (still held) holds n0 alone.
+        assert_eq!(
+            counts(&back.flush(T0 + 200 * S, false).batches),
+            ["sluice_window=10s 1"]
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::batch::{Batch, Context};
 use crate::config::MergeConfig;
-use crate::quantile::window::nanos;
+use crate::quantile::window::{format_len, nanos, parse_len};
 use crate::quantile::wire::{WINDOW_TAG, into_batches, sketches_of, write_summary};
 
 /// What every sketch point holds, found without walking the batch's points.
@@ -86,6 +86,9 @@ pub struct Flushed {
     pub batches: Vec<Batch>,
     /// Merged points written.
     pub points: usize,
+    /// The windows forgotten (later sketches for them are late), as points naming them
+    /// (series, `sluice_window`, start), one batch per routing context: for the journal.
+    pub forgotten: Vec<Batch>,
 }
 
 /// What a [`Merger`] holds, as sketch points (`F_sketch` fields, [`write_summary`] with
@@ -321,6 +324,14 @@ impl Merger {
         taken
     }
 
+    /// [`Snapshot::forgotten_through`] alone.
+    pub fn snapshot_forgotten(&self) -> Vec<(i64, i64)> {
+        self.forgotten_through
+            .iter()
+            .map(|(&l, &t)| (l, t))
+            .collect()
+    }
+
     /// Takes back [`Snapshot::forgotten_through`]: sketches for windows of `len` ns
     /// ending at or before `through` are late.
     pub fn restore_forgotten(&mut self, len: i64, through: i64) {
@@ -469,8 +480,11 @@ impl Merger {
             written.sort_unstable_by_key(|(at, k)| (*at, k.window.start));
             forget.extend(written.into_iter().take(excess).map(|(_, k)| k.clone()));
         }
+        let mut tombstones: HashMap<Context, LineWriter> = HashMap::new();
         for key in forget {
             if self.entries.remove(&key).is_some() {
+                let out = tombstones.entry(key.context.clone()).or_default();
+                write_tombstone(out, &key.series, key.window);
                 let through = self
                     .forgotten_through
                     .entry(key.window.len)
@@ -479,8 +493,45 @@ impl Merger {
             }
         }
         flushed.batches = into_batches(writers);
+        flushed.forgotten = into_batches(tombstones);
         flushed
     }
+
+    /// Forgets again the windows [`Flushed::forgotten`] named, when a journal is replayed:
+    /// their sketches replayed before are dropped, and those after are late.
+    pub fn restore_forgotten_windows(&mut self, batch: &Batch) {
+        for point in trusted_points(batch.lines()) {
+            let Ok(point) = point else { continue };
+            let Some(len) = point
+                .tag(WINDOW_TAG)
+                .and_then(|t| parse_len(&t.to_string_lossy()))
+            else {
+                continue;
+            };
+            let window = Window::containing(point.timestamp(), len);
+            let key = EntryKey {
+                context: batch.context().clone(),
+                window,
+                series: SeriesKey::of(&point, &self.drop_tags),
+            };
+            if let Some(entry) = self.entries.remove(&key)
+                && entry.forget_at.is_none()
+            {
+                self.open = self.open.saturating_sub(1);
+            }
+            self.restore_forgotten(window.len, window.end());
+        }
+    }
+}
+
+/// A point naming `series`'s `window` (a window forgotten), for the journal.
+fn write_tombstone(out: &mut LineWriter, series: &SeriesKey, window: Window) {
+    let mut p = out.point_raw(series.measurement());
+    p.tags_raw(series.tags());
+    p.tag(WINDOW_TAG, &format_len(window.len));
+    p.field_i64("forgotten", 1);
+    // Names taken from a canonical batch: it cannot be refused.
+    let _ = p.finish(window.start);
 }
 
 #[cfg(test)]

@@ -238,6 +238,9 @@ fn rollups_merge_every_window_into_the_longer_one() {
 fn unknown_rollups_are_refused_by_the_config() {
     let err = crate::config::Config::parse("[merge]\nrollups = [\"soon\"]").unwrap_err();
     assert!(err.to_string().contains("rollup \"soon\""), "{err}");
+    let err =
+        crate::config::Config::parse("[merge]\nrollups = [\"10s\", \"10000ms\"]").unwrap_err();
+    assert!(err.to_string().contains("listed twice"), "{err}");
 }
 
 #[test]
