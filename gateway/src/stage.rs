@@ -128,7 +128,8 @@ impl Stage {
 
     /// A relay's merge of the sketch points [`Stage::process`] split off, once the rest
     /// of the request is in the buffer (a merge cannot be undone, a buffer append that
-    /// failed can be retried): journaled and synced, then merged.
+    /// failed can be retried): journaled and merged under the lock, then synced off it
+    /// before the answer, so that batches arriving together share one `fdatasync`.
     ///
     /// Errors: [`AcceptError::Buffer`] when the merge journal cannot take the batch (it
     /// is then not merged either) or its sync failed (merged: a resend counts again).
